@@ -1,0 +1,9 @@
+"""Operators: weight-normalised convs, resamplers, wide-activation bodies, the scale-wise convolution."""
+
+from .blocks import WideBody, WideResBlock
+from .conv import WNConv2d, WNConvTranspose2d, conv2d
+from .resample import Resampler, level_sizes, pad_multiple, pad_to_multiple
+from .scale_conv import ScaleWiseConv, ScaleWiseResBlock
+
+__all__ = ["WideBody", "WideResBlock", "WNConv2d", "WNConvTranspose2d", "conv2d", "Resampler", "level_sizes",
+           "pad_multiple", "pad_to_multiple", "ScaleWiseConv", "ScaleWiseResBlock"]

@@ -1,0 +1,36 @@
+"""Wide-activation residual bodies and blocks (WDSR-A), the building block of every network here."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .conv import conv2d
+
+
+class WideBody(nn.Module):
+    """p(x) = conv3x3(F -> wF) -> ReLU -> conv3x3(wF -> F), the reference init (gains 2 and 1/sqrt(B))."""
+
+    def __init__(self, features: int, width: int, num_blocks: int, weight_norm: bool) -> None:
+        super().__init__()
+        wide = features * width
+        self.conv1 = conv2d(features, wide, 3, weight_norm=weight_norm, gain=2.0, zero_bias=True)
+        self.act = nn.ReLU(inplace=True)
+        self.conv2 = conv2d(wide, features, 3, weight_norm=weight_norm, gain=1.0 / math.sqrt(num_blocks),
+                            zero_bias=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv2(self.act(self.conv1(x)))
+
+
+class WideResBlock(nn.Module):
+    """x + p(x): the single-scale WDSR-A block."""
+
+    def __init__(self, features: int, width: int, num_blocks: int, weight_norm: bool) -> None:
+        super().__init__()
+        self.body = WideBody(features, width, num_blocks, weight_norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)

@@ -1,0 +1,82 @@
+"""Convolutions with optional weight normalisation (Salimans & Kingma), as WDSR and the SCN reference use.
+
+The parameters are named `weight_g`, `weight_v`, `bias` like `torch.nn.utils.weight_norm`, so state dicts of
+the authors' code map onto ours by module name. The effective weight is g * v / ||v|| with the norm taken over
+every dimension but the first (PyTorch's default `dim=0`).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _normalised(g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    norm = v.flatten(1).norm(dim=1).view(-1, *([1] * (v.dim() - 1)))
+    return v * (g / norm)
+
+
+class _WeightNormMixin:
+    """Replaces `weight` by (weight_g, weight_v); `gain=None` keeps the layer's default init (g = ||v||)."""
+
+    def _setup_weight_norm(self, gain: float | None, zero_bias: bool) -> None:
+        weight = self.weight  # type: ignore[has-type]
+        del self.weight
+        norm = weight.detach().flatten(1).norm(dim=1).view(-1, *([1] * (weight.dim() - 1)))
+        g = torch.full_like(norm, gain) if gain is not None else norm.clone()
+        self.weight_g = nn.Parameter(g)
+        self.weight_v = nn.Parameter(weight.detach().clone())
+        if zero_bias and self.bias is not None:  # type: ignore[has-type]
+            nn.init.zeros_(self.bias)  # type: ignore[has-type]
+
+    def effective_weight(self) -> torch.Tensor:
+        return _normalised(self.weight_g, self.weight_v)
+
+
+class WNConv2d(_WeightNormMixin, nn.Conv2d):
+    """`nn.Conv2d` with weight normalisation."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int = 1, padding: int | None = None,
+                 gain: float | None = None, zero_bias: bool = False) -> None:
+        nn.Conv2d.__init__(self, in_ch, out_ch, kernel, stride=stride,
+                           padding=kernel // 2 if padding is None else padding)
+        self._setup_weight_norm(gain, zero_bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.effective_weight(), self.bias)
+
+
+class WNConvTranspose2d(_WeightNormMixin, nn.ConvTranspose2d):
+    """`nn.ConvTranspose2d` with weight normalisation (norm over dim 0, the input channels, as PyTorch)."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, gain: float | None = None) -> None:
+        nn.ConvTranspose2d.__init__(self, in_ch, out_ch, kernel, stride=stride)
+        self._setup_weight_norm(gain, zero_bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return F.conv_transpose2d(x, self.effective_weight(), self.bias, self.stride)
+
+
+def conv2d(in_ch: int, out_ch: int, kernel: int, *, weight_norm: bool, gain: float | None = None,
+           zero_bias: bool = False, stride: int = 1, padding: int | None = None) -> nn.Conv2d:
+    """A 'same'-padded conv; with weight norm, `gain` sets g (None: g = ||v||, PyTorch's init unchanged).
+
+    Without weight norm the weight is rescaled so that every output filter has norm `gain`, which is the same
+    function at initialisation.
+    """
+    if weight_norm:
+        return WNConv2d(in_ch, out_ch, kernel, stride=stride, padding=padding, gain=gain, zero_bias=zero_bias)
+    conv = nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=kernel // 2 if padding is None else padding)
+    if gain is not None:
+        with torch.no_grad():
+            conv.weight.copy_(_normalised(torch.full((out_ch,) + (1,) * 3, gain), conv.weight))
+    if zero_bias:
+        nn.init.zeros_(conv.bias)
+    return conv
+
+
+def conv_transpose2d(in_ch: int, out_ch: int, kernel: int, stride: int, *, weight_norm: bool) -> nn.ConvTranspose2d:
+    if weight_norm:
+        return WNConvTranspose2d(in_ch, out_ch, kernel, stride)
+    return nn.ConvTranspose2d(in_ch, out_ch, kernel, stride=stride)
