@@ -1,0 +1,1 @@
+"""The `scn` command line: one module per subcommand, dispatched by `main`."""

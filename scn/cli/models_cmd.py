@@ -1,0 +1,43 @@
+"""`scn models`: the registered configurations with task, scale, parameters and MACs per output pixel."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..complexity import count_params, macs_per_pixel
+from ..archs import build
+from ..registry import get_entry, model_names
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("models", help="list the named model configurations",
+                       description="List the registered model configurations.")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.add_argument("--filter", metavar="TEXT", default="", help="only names containing TEXT")
+    p.set_defaults(run=run)
+
+
+def describe(name: str) -> dict[str, Any]:
+    entry = get_entry(name)
+    c = entry.config
+    params = count_params(build(c))
+    return {"name": name, "arch": c.arch, "task": c.task, "scale": c.scale, "channels": c.channels,
+            "blocks": c.num_blocks, "features": c.num_features, "width": c.width, "levels": c.num_scales,
+            "ratio": c.ratio, "params": params, "macs_per_pixel": round(macs_per_pixel(c)),
+            "description": entry.description}
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = [describe(n) for n in model_names() if args.filter in n]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    header = f"{'name':<24}{'task':<9}{'scale':>5}{'levels':>7}{'params':>13}{'MACs/px':>12}  description"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['name']:<24}{r['task']:<9}{r['scale']:>5}{r['levels']:>7}{r['params']:>13,}"
+              f"{r['macs_per_pixel']:>12,}  {r['description']}")
+    return 0
