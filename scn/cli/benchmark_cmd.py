@@ -1,0 +1,74 @@
+"""`scn benchmark`: methods side by side on test sets under the field's protocols."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+from typing import Any
+
+import torch
+
+from .. import __version__
+from ..errors import ScnError
+from ..evaluation import load_test_set, make_method, run_benchmark
+from ..evaluation.report import format_table, write_csv, write_json
+
+SETTING_FLAG = {"sr": "scale", "denoise": "sigma", "jpeg": "quality"}
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("benchmark", help="score methods on test sets under the field's protocols",
+                       description="Score methods side by side on folders of clean images "
+                                   "(SR: Y PSNR/SSIM, border=scale; denoise/jpeg: gray, no crop).")
+    p.add_argument("--task", choices=("sr", "denoise", "jpeg"), required=True)
+    p.add_argument("--scale", type=int, nargs="+", help="SR scale factor(s)")
+    p.add_argument("--sigma", type=int, nargs="+", help="noise level(s) on the 0..255 scale")
+    p.add_argument("--quality", type=int, nargs="+", help="JPEG quality value(s)")
+    p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="folders of clean images")
+    p.add_argument("--method", nargs="+", required=True, metavar="M",
+                   help="bicubic, bicubic-rgb, identity, bm3d, dncnn:W, arcnn:W, imdn:W, a checkpoint, a model name")
+    p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble for networks (the paper's SCN+)")
+    p.add_argument("--json", metavar="FILE", help="write rows with per-image numbers as JSON")
+    p.add_argument("--csv", metavar="FILE", help="write per-set rows as CSV")
+    p.add_argument("--save-images", metavar="DIR", help="write every output as DIR/method/set/setting/name.png")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run)
+
+
+def settings_for(args: argparse.Namespace) -> list[int]:
+    flag = SETTING_FLAG[args.task]
+    values = getattr(args, flag)
+    for other in set(SETTING_FLAG.values()) - {flag}:
+        if getattr(args, other):
+            raise ScnError(f"--{other} does not apply to --task {args.task}; use --{flag}")
+    if not values:
+        raise ScnError(f"--task {args.task} needs --{flag} (one or more values)")
+    limits = {"scale": (2, 8), "sigma": (1, 255), "quality": (1, 100)}[flag]
+    for v in values:
+        if not limits[0] <= v <= limits[1]:
+            raise ScnError(f"--{flag} {v} is out of range {limits[0]}..{limits[1]}")
+    return list(dict.fromkeys(values))
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ScnError("--device cuda asked for but no CUDA device is available; use --device cpu")
+    methods = [make_method(spec, args.task, args.ensemble, args.device) for spec in args.method]
+    labels = [m.label for m in methods]
+    if len(set(labels)) != len(labels):
+        raise ScnError(f"two methods share a label ({', '.join(labels)}); give each method once")
+    test_sets = [load_test_set(d, args.task) for d in args.data]
+    names = [t.name for t in test_sets]
+    if len(set(names)) != len(names):
+        raise ScnError(f"two --data folders share a name ({', '.join(names)}); sets are named by folder")
+    rows = run_benchmark(methods, test_sets, args.task, settings, args.save_images, not args.no_progress)
+    print(format_table(rows))
+    meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
+            "task": args.task, "ensemble": args.ensemble, "methods": args.method}
+    if args.json:
+        write_json(rows, args.json, meta)
+    if args.csv:
+        write_csv(rows, args.csv)
+    return 0
