@@ -1,0 +1,164 @@
+"""`scn benchmark`: published numbers reproduced (with ../shared), determinism, output files, error paths."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import scn
+from scn.cli.main import main
+from conftest import SHARED, TINY, needs_shared
+
+TEST = SHARED / "datasets/test"
+PEERS = SHARED / "peers"
+
+
+def bench(tmp_path: Path, *args: str) -> list[dict]:
+    out = tmp_path / "rows.json"
+    assert main(["benchmark", "--no-progress", "--json", str(out), *args]) == 0
+    return json.loads(out.read_text())["rows"]
+
+
+def cell(rows: list[dict], method: str, dataset: str, setting: int) -> dict:
+    return next(r for r in rows if r["method"] == method and r["dataset"] == dataset and r["setting"] == setting)
+
+
+@needs_shared
+def test_bicubic_reproduces_published_rows(tmp_path: Path) -> None:
+    rows = bench(tmp_path, "--task", "sr", "--scale", "2", "3", "4", "--data", str(TEST / "Set5"),
+                 str(TEST / "Set14"), "--method", "bicubic")
+    for s, (p5, s5, p14) in {2: (33.66, 0.9299, 30.24), 3: (30.39, 0.8682, 27.55), 4: (28.42, 0.8104, 26.00)}.items():
+        assert cell(rows, "bicubic", "Set5", s)["psnr"] == pytest.approx(p5, abs=0.01)
+        assert cell(rows, "bicubic", "Set5", s)["ssim"] == pytest.approx(s5, abs=0.0005)
+        assert cell(rows, "bicubic", "Set14", s)["psnr"] == pytest.approx(p14, abs=0.02)
+    again = bench(tmp_path, "--task", "sr", "--scale", "2", "--data", str(TEST / "Set5"), "--method", "bicubic")
+    assert again[0]["images"] == cell(rows, "bicubic", "Set5", 2)["images"]  # deterministic
+
+
+@needs_shared
+def test_imdn_x2_on_set5(tmp_path: Path) -> None:
+    rows = bench(tmp_path, "--task", "sr", "--scale", "2", "--data", str(TEST / "Set5"),
+                 "--method", f"imdn:{PEERS / 'IMDN'}")
+    assert rows[0]["psnr"] == pytest.approx(38.00, abs=0.02)
+
+
+@needs_shared
+def test_arcnn_q10_and_jpeg_row_on_classic5(tmp_path: Path) -> None:
+    rows = bench(tmp_path, "--task", "jpeg", "--quality", "10", "--data", str(TEST / "Classic5"),
+                 "--method", "identity", f"arcnn:{PEERS / 'ARCNN'}")
+    assert cell(rows, "identity", "Classic5", 10)["psnr"] == pytest.approx(27.82, abs=0.01)
+    assert cell(rows, "arcnn", "Classic5", 10)["psnr"] == pytest.approx(29.03, abs=0.02)
+    assert cell(rows, "arcnn", "Classic5", 10)["ssim"] == pytest.approx(0.7929, abs=0.0005)
+    assert "psnr_b" in rows[0] and "psnr_b" in rows[0]["images"][0]
+
+
+@needs_shared
+def test_dncnn_kair_sigma25_on_set12(tmp_path: Path) -> None:
+    rows = bench(tmp_path, "--task", "denoise", "--sigma", "25", "--data", str(TEST / "Set12"),
+                 "--method", f"dncnn:{PEERS / 'DnCNN_KAIR' / 'dncnn_25.pth'}")
+    assert rows[0]["psnr"] == pytest.approx(30.44, abs=0.02)
+
+
+# -- synthetic data: run anywhere ----------------------------------------------------------------------------------
+
+def make_set(folder: Path, n: int = 2, size: tuple[int, int] = (40, 36), mode: str = "RGB") -> Path:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        shape = size + ((3,) if mode == "RGB" else ())
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode=mode).save(folder / f"im{i}.png")
+    return folder
+
+
+def test_checkpoint_method_with_ensemble_csv_and_images(tmp_path: Path) -> None:
+    data = make_set(tmp_path / "Tiny")
+    ckpt = scn.save_model(scn.create_model("scn_x2", **TINY), tmp_path / "tiny.safetensors")
+    rows = bench(tmp_path, "--task", "sr", "--scale", "2", "--data", str(data), "--method", str(ckpt),
+                 "bicubic-rgb", "--ensemble", "--csv", str(tmp_path / "rows.csv"), "--save-images",
+                 str(tmp_path / "out"))
+    assert [r["method"] for r in rows] == ["tiny+", "bicubic-rgb"]
+    assert rows[0]["setting"] == 2 and len(rows[0]["images"]) == 2 and rows[0]["task"] == "sr"
+    assert (tmp_path / "rows.csv").read_text().startswith("method,dataset,task,setting,psnr,ssim")
+    saved = Image.open(tmp_path / "out" / "tiny+" / "Tiny" / "2" / "im0.png")
+    assert saved.size == (36, 40)
+
+
+def test_gray_tasks_convert_colour_files_to_y(tmp_path: Path) -> None:
+    data = make_set(tmp_path / "Mixed", n=1)
+    make_set(tmp_path / "Gray", n=1, mode="L")
+    rows = bench(tmp_path, "--task", "denoise", "--sigma", "15", "--data", str(data), str(tmp_path / "Gray"),
+                 "--method", "identity")
+    assert {r["dataset"] for r in rows} == {"Mixed", "Gray"}
+    assert all(20 < r["psnr"] < 30 for r in rows)  # sigma 15 noise on [0,255] gives ~24.6 dB
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scn.cli.main", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "text_png", "small", "sigma_for_sr", "identity_sr",
+                                  "no_weights", "bad_weights", "no_setting", "ambiguous", "model_scale"])
+def test_errors_are_one_line(tmp_path: Path, case: str) -> None:
+    good = make_set(tmp_path / "Good")
+    args = ["benchmark", "--task", "sr", "--scale", "2", "--data", str(good), "--method", "bicubic"]
+    expect = {
+        "missing": "no such folder", "empty": "no images", "text_png": "unreadable image",
+        "small": "too small", "sigma_for_sr": "--sigma does not apply", "identity_sr": "does not do task 'sr'",
+        "no_weights": "needs weights", "bad_weights": "not a loadable weights file",
+        "no_setting": "needs --scale", "ambiguous": "need exactly one weights file", "model_scale": "cannot be scored at x3",
+    }[case]
+    if case == "missing":
+        args[6] = str(tmp_path / "nope")
+    elif case == "empty":
+        (tmp_path / "Empty").mkdir()
+        args[6] = str(tmp_path / "Empty")
+    elif case == "text_png":
+        (good / "broken.png").write_text("not an image")
+    elif case == "small":
+        args[6] = str(make_set(tmp_path / "Small", size=(12, 12)))
+    elif case == "sigma_for_sr":
+        args += ["--sigma", "25"]
+    elif case == "identity_sr":
+        args[-1] = "identity"
+    elif case == "no_weights":
+        args[-1] = "imdn"
+    elif case == "bad_weights":
+        (tmp_path / "w.pth").write_bytes(b"garbage")
+        args[-1] = f"imdn:{tmp_path / 'w.pth'}"
+    elif case == "no_setting":
+        args = args[:3] + args[5:]
+    elif case == "ambiguous":
+        (tmp_path / "W").mkdir()
+        for name in ("a_x2.pth", "b_x2.pth"):
+            (tmp_path / "W" / name).write_bytes(b"")
+        args[-1] = f"imdn:{tmp_path / 'W'}"
+    elif case == "model_scale":
+        ckpt = scn.save_model(scn.create_model("scn_x2", **TINY), tmp_path / "m.safetensors")
+        args[4], args[-1] = "3", str(ckpt)
+    proc = run_cli(*args)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and expect in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_bm3d_missing_package_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name: str, *args, **kwargs):
+        if name == "bm3d":
+            raise ImportError("no bm3d")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    from scn.evaluation.methods import MethodError, make_method
+
+    with pytest.raises(MethodError, match="pip install bm3d"):
+        make_method("bm3d", "denoise")
