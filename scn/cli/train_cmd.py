@@ -1,0 +1,34 @@
+"""`scn train CONFIG --out DIR [--set key=value ...] [--resume]` (also under torchrun)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("train", help="train a model from a YAML config",
+                       description="Train from a YAML config (configs/); torchrun --nproc_per_node N runs it "
+                                   "distributed.")
+    p.add_argument("config", help="a YAML config (configs/*.yaml)")
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder: log.csv, checkpoints, weights, plot")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set train.steps=200 (repeatable)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--time-budget", type=float, default=0.0, metavar="SECONDS",
+                   help="end the run after about this long, scaling the schedule to it")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..training import Trainer, load_config
+
+    config = load_config(args.config, args.set)
+    trainer = Trainer(config, args.out, resume=args.resume, device=args.device, time_budget_s=args.time_budget,
+                      progress=not args.no_progress)
+    final = trainer.run()
+    if trainer.dist.main:
+        print(f"wrote {final} (step {trainer.step}, best val PSNR {trainer.best_psnr:.3f} dB)")
+    return 0

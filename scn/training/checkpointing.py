@@ -1,0 +1,46 @@
+"""Atomic writes of the training state (temp file, fsync, rename) and its safe reading."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import ScnError
+
+
+class TrainError(ScnError):
+    """Training cannot go on (bad data, a checkpoint that cannot be written or read)."""
+
+
+def atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    """`write(tmp_path)` then fsync and rename over `path`; on failure `path` is untouched."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        reason = "no space left on device" if e.errno == errno.ENOSPC else (e.strerror or str(e))
+        raise TrainError(f"cannot write {path}: {reason}; the previous file is kept") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_state(state: dict[str, Any], path: Path) -> None:
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure means the file cannot be resumed from
+        raise TrainError(f"cannot resume from {path}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")

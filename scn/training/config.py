@@ -1,0 +1,262 @@
+"""The `scn train` configuration: a validated schema read from YAML (with `base:` inheritance and
+`--set key=value` overrides). An unknown or mistyped key is an error that names it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+
+SCHEDULES = ("paper", "reference", "cosine", "constant")
+
+
+@dataclass
+class ModelSection:
+    """name: a registered model (`scn models`); overrides: ModelConfig fields to change."""
+
+    name: str = "scn_small_x2"
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TaskSection:
+    """type: sr | denoise | jpeg. scale (SR). sigma: a number or [low, high] (blind, drawn per patch).
+    quality: a number or [low, high]. val_setting: the sigma / quality validation uses (blind models)."""
+
+    type: str = "sr"
+    scale: int = 2
+    sigma: Any = 25
+    quality: Any = 10
+    val_setting: int | None = None
+
+
+@dataclass
+class DataSection:
+    """train / val: folders of clean images. patch_size: the input patch (LR for SR). patches_per_image: per
+    epoch (the paper: 1000). cache_dir: where SR LR images are cached (default: ~/.cache/scn/lr)."""
+
+    train: list[str] = field(default_factory=list)
+    val: list[str] = field(default_factory=list)
+    patch_size: int = 48
+    batch_size: int = 16
+    patches_per_image: int = 1000
+    workers: int = 0
+    cache_dir: str | None = None
+    val_max_images: int = 0
+
+
+@dataclass
+class TrainSection:
+    """epochs or steps (steps wins when > 0). schedule: paper (40 epochs, halve every 3 after the 25th, scaled
+    to the run's length) | reference (x0.2 at 20/30 and 25/30) | cosine | constant. ema: decay, 0 = off.
+    grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps."""
+
+    epochs: float = 40
+    steps: int = 0
+    lr: float = 1e-3
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    weight_decay: float = 0.0
+    schedule: str = "paper"
+    loss: str = "l1"
+    ema: float = 0.0
+    grad_clip: float = 0.0
+    seed: int = 0
+    val_every: int = 1000
+    checkpoint_every: int = 500
+    log_every: int = 50
+    deterministic: bool = False
+    amp: bool = True
+    threads: int = 0
+    init: str | None = None
+
+
+@dataclass
+class TrainConfig:
+    model: ModelSection = field(default_factory=ModelSection)
+    task: TaskSection = field(default_factory=TaskSection)
+    data: DataSection = field(default_factory=DataSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    # -- task helpers ------------------------------------------------------------------------------------------
+    @property
+    def setting_range(self) -> tuple[float, float]:
+        """(low, high) of the degradation level; equal for a fixed-level model."""
+        value = {"sr": self.task.scale, "denoise": self.task.sigma, "jpeg": self.task.quality}[self.task.type]
+        return (float(value[0]), float(value[1])) if isinstance(value, list) else (float(value), float(value))
+
+    @property
+    def val_setting(self) -> int:
+        if self.task.val_setting is not None:
+            return int(self.task.val_setting)
+        low, high = self.setting_range
+        if self.task.type == "denoise":
+            return 25 if low <= 25 <= high else int(round((low + high) / 2))
+        return int(low)
+
+
+def _check_type(path: str, value: Any, annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if annotation is Any:
+        return value
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _check_type(path, value, arg)
+            except ConfigError:
+                pass
+        raise ConfigError(f"config key {path}={value!r} has the wrong type; expected {annotation}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"config key {path} must be a list, got {value!r}")
+        return [_check_type(f"{path}[{i}]", v, args[0]) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key {path} must be a mapping, got {value!r}")
+        return dict(value)
+    if annotation is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if annotation is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if annotation in (str, bool) and isinstance(value, annotation):
+        return value
+    raise ConfigError(f"config key {path}={value!r} must be of type {getattr(annotation, '__name__', annotation)}")
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"config section {prefix or 'top level'} must be a mapping")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        where = f"in section {prefix.rstrip('.')}" if prefix else "at the top level"
+        raise ConfigError(f"unknown config key(s) {', '.join(prefix + k for k in unknown)} {where}; "
+                          f"allowed: {', '.join(sorted(known))}")
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(hint, value or {}, f"{prefix}{name}.")
+        else:
+            kwargs[name] = _check_type(prefix + name, value, hint)
+    return cls(**kwargs)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "overrides" \
+            else v
+    if "overrides" in over and isinstance(base.get("overrides"), dict):
+        out["overrides"] = {**base["overrides"], **over["overrides"]}
+    return out
+
+
+def read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """YAML with `base: other.yaml` (relative to this file) merged underneath, recursively."""
+    path = path.resolve()
+    if path in seen:
+        raise ConfigError(f"{path}: config inherits from itself")
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config must be a YAML mapping")
+    base = data.pop("base", None)
+    if base:
+        data = _merge(read_yaml(path.parent / base, seen + (path,)), data)
+    # relative data folders are relative to the working directory (configs name ../shared/... paths)
+    return data
+
+
+def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """`section.key=value` (value parsed as YAML) applied to the raw mapping."""
+    data = _merge({}, data)
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: use section.key=value (e.g. train.steps=100)")
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {part} is not a section")
+        node[parts[-1]] = yaml.safe_load(raw)
+    return data
+
+
+def load_config(path: str | Path, assignments: list[str] | None = None) -> TrainConfig:
+    data = apply_overrides(read_yaml(Path(path)), assignments or [])
+    config = _build(TrainConfig, data, "")
+    validate(config)
+    return config
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    config = _build(TrainConfig, data, "")
+    validate(config)
+    return config
+
+
+def validate(c: TrainConfig) -> None:
+    from ..registry import get_config
+
+    if c.task.type not in ("sr", "denoise", "jpeg"):
+        raise ConfigError(f"task.type={c.task.type!r} is not allowed; choose sr, denoise or jpeg")
+    model = get_config(c.model.name, **c.model.overrides)
+    if model.task != c.task.type:
+        raise ConfigError(f"model {c.model.name!r} is a {model.task!r} model but task.type is {c.task.type!r}")
+    if c.task.type == "sr" and model.scale != c.task.scale:
+        raise ConfigError(f"model {c.model.name!r} is x{model.scale} but task.scale is {c.task.scale}")
+    for name in ("sigma", "quality"):
+        value = getattr(c.task, name)
+        values = value if isinstance(value, list) else [value]
+        if len(values) not in (1, 2) or not all(isinstance(v, (int, float)) for v in values):
+            raise ConfigError(f"task.{name}={value!r} must be a number or a [low, high] pair")
+        if isinstance(value, list) and values[0] > values[1]:
+            raise ConfigError(f"task.{name}={value!r}: low must not exceed high")
+    low, high = c.setting_range
+    if c.task.type == "jpeg" and not 1 <= low <= high <= 100:
+        raise ConfigError(f"task.quality={c.task.quality!r} must lie in 1..100")
+    if c.task.type == "denoise" and low < 0:
+        raise ConfigError(f"task.sigma={c.task.sigma!r} must be >= 0")
+    if not c.data.train:
+        raise ConfigError("data.train is empty: give one or more folders of clean training images")
+    for name in ("patch_size", "batch_size", "patches_per_image"):
+        if getattr(c.data, name) < 1:
+            raise ConfigError(f"data.{name} must be >= 1")
+    if c.task.type == "jpeg" and c.data.patch_size % 8:
+        raise ConfigError(f"data.patch_size={c.data.patch_size} must be a multiple of 8 for JPEG (the block grid)")
+    if c.train.schedule not in SCHEDULES:
+        raise ConfigError(f"train.schedule={c.train.schedule!r} is not allowed; choose {', '.join(SCHEDULES)}")
+    if c.train.loss != "l1":
+        raise ConfigError(f"train.loss={c.train.loss!r} is not allowed; the paper's loss is l1")
+    if c.train.steps <= 0 and not (c.train.epochs > 0 and math.isfinite(c.train.epochs)):
+        raise ConfigError("set train.steps > 0 or train.epochs > 0")
+    if not 0.0 <= c.train.ema < 1.0:
+        raise ConfigError(f"train.ema={c.train.ema} must be in [0, 1) (0 switches EMA off)")
+    if len(c.train.betas) != 2:
+        raise ConfigError("train.betas must be two numbers")
+    for name in ("val_every", "checkpoint_every", "log_every"):
+        if getattr(c.train, name) < 1:
+            raise ConfigError(f"train.{name} must be >= 1 (steps)")

@@ -1,0 +1,166 @@
+"""Training data: folders of clean images turned into degraded/clean patch pairs, deterministically.
+
+Every sample is addressed by (epoch, index): image = index mod #images; the crop, the dihedral augmentation and
+the degradation level / noise are drawn from a generator seeded by (seed, epoch, index). So the data a step sees
+depends only on the step, whatever the number of workers or processes, and resuming needs only the step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from ..data.degrade import jpeg_compress, modcrop
+from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
+from ..data.resize import imresize
+from .config import TrainConfig
+
+LR_BORDER = 2  # SR crops avoid a 2-pixel LR border (the reference code)
+CACHE_VERSION = "imresize-matlab-v1"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("SCN_CACHE", Path.home() / ".cache" / "scn")) / "lr"
+
+
+def cached_lr(hr: np.ndarray, scale: int, cache_dir: Path) -> np.ndarray:
+    """MATLAB-bicubic LR of a whole (modcropped) HR image, cached on disk under a key of its content."""
+    key = hashlib.sha256(hr.tobytes() + repr((hr.shape, scale, CACHE_VERSION)).encode()).hexdigest()[:32]
+    path = cache_dir / f"{key}_x{scale}.npy"
+    if path.is_file():
+        try:
+            lr = np.load(path, allow_pickle=False)
+            if lr.shape[:2] == (hr.shape[0] // scale, hr.shape[1] // scale):
+                return lr
+        except (OSError, ValueError):
+            pass  # a damaged cache entry is simply recomputed
+    lr = imresize(hr, 1.0 / scale)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".npy.tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, lr, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # caching is an optimisation; a read-only cache still trains
+    return lr
+
+
+def load_training_images(config: TrainConfig) -> list[np.ndarray]:
+    """Every clean image of the training folders: uint8 RGB for SR, uint8 gray (Y) otherwise."""
+    task, patch = config.task.type, config.data.patch_size
+    images = []
+    for folder in config.data.train:
+        for path in list_images(folder):
+            im = read_image(path)
+            arr = as_rgb(im) if task == "sr" else as_gray(im)
+            if task == "sr":
+                arr = modcrop(arr, config.task.scale)
+                need = (patch + 2 * LR_BORDER) * config.task.scale
+            else:
+                need = patch
+            if min(arr.shape[:2]) < need:
+                raise ImageError(f"{path}: {arr.shape[0]}x{arr.shape[1]} is smaller than a training patch needs "
+                                 f"({need}x{need}); lower data.patch_size or remove the image")
+            images.append(arr)
+    return images
+
+
+def _augment(arrays: list[np.ndarray], code: int) -> list[np.ndarray]:
+    """One of the 8 dihedral transforms: bit 0 horizontal flip, bit 1 vertical flip, bit 2 transpose."""
+    out = []
+    for a in arrays:
+        if code & 1:
+            a = a[:, ::-1]
+        if code & 2:
+            a = a[::-1]
+        if code & 4:
+            a = a.swapaxes(0, 1)
+        out.append(np.ascontiguousarray(a))
+    return out
+
+
+def _to_tensor(a: np.ndarray) -> torch.Tensor:
+    a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+    return torch.from_numpy(a.transpose(2, 0, 1).copy() if a.ndim == 3 else a[None].copy())
+
+
+class PatchDataset(Dataset):
+    """(degraded, clean) patch pairs for one task; keys are (epoch, index) pairs."""
+
+    def __init__(self, config: TrainConfig, images: list[np.ndarray]) -> None:
+        self.config = config
+        self.images = images
+        self.task = config.task.type
+        self.patch = config.data.patch_size
+        self.low, self.high = config.setting_range
+        self.lrs: list[np.ndarray] = []
+        if self.task == "sr":
+            cache = Path(config.data.cache_dir) if config.data.cache_dir else default_cache_dir()
+            self.lrs = [cached_lr(hr, config.task.scale, cache) for hr in images]
+
+    def __len__(self) -> int:
+        return len(self.images) * self.config.data.patches_per_image
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        epoch, index = key
+        rng = np.random.default_rng([self.config.train.seed, epoch, index])
+        image = self.images[index % len(self.images)]
+        p = self.patch
+        if self.task == "sr":
+            s = self.config.task.scale
+            lr = self.lrs[index % len(self.images)]
+            y = int(rng.integers(LR_BORDER, lr.shape[0] - p - LR_BORDER + 1))
+            x = int(rng.integers(LR_BORDER, lr.shape[1] - p - LR_BORDER + 1))
+            lr_p, hr_p = _augment([lr[y:y + p, x:x + p], image[y * s:(y + p) * s, x * s:(x + p) * s]],
+                                  int(rng.integers(8)))
+            return _to_tensor(lr_p), _to_tensor(hr_p)
+        if self.task == "jpeg":  # crops on the image's 8x8 grid, so JPEG blocks fall where they would
+            y = 8 * int(rng.integers(0, (image.shape[0] - p) // 8 + 1))
+            x = 8 * int(rng.integers(0, (image.shape[1] - p) // 8 + 1))
+        else:
+            y = int(rng.integers(0, image.shape[0] - p + 1))
+            x = int(rng.integers(0, image.shape[1] - p + 1))
+        (clean,) = _augment([image[y:y + p, x:x + p]], int(rng.integers(8)))
+        if self.task == "denoise":
+            sigma = rng.uniform(self.low, self.high) if self.high > self.low else self.low
+            noisy = clean.astype(np.float64) / 255.0 + rng.normal(0.0, sigma / 255.0, clean.shape)
+            return _to_tensor(noisy), _to_tensor(clean)
+        quality = int(rng.integers(int(self.low), int(self.high) + 1))
+        return _to_tensor(jpeg_compress(clean, quality)), _to_tensor(clean)
+
+
+class StepBatchSampler(Sampler[list[tuple[int, int]]]):
+    """Batches for steps start..total-1 of one process: step t of epoch e takes positions
+    [(t mod steps_per_epoch) * B * W + rank * B, ... + B) of epoch e's permutation (wrapping around)."""
+
+    def __init__(self, num_samples: int, batch_size: int, seed: int, start: int, total: int, rank: int = 0,
+                 world: int = 1) -> None:
+        self.n, self.batch, self.seed = num_samples, batch_size, seed
+        self.start, self.total, self.rank, self.world = start, total, rank, world
+        self.steps_per_epoch = max(1, -(-num_samples // (batch_size * world)))
+        self._perm: tuple[int, np.ndarray] | None = None
+
+    def permutation(self, epoch: int) -> np.ndarray:
+        if self._perm is None or self._perm[0] != epoch:
+            self._perm = (epoch, np.random.default_rng([self.seed, epoch, 7]).permutation(self.n))
+        return self._perm[1]
+
+    def batch_at(self, step: int) -> list[tuple[int, int]]:
+        epoch, pos = divmod(step, self.steps_per_epoch)
+        perm = self.permutation(epoch)
+        first = pos * self.batch * self.world + self.rank * self.batch
+        return [(epoch, int(perm[(first + i) % self.n])) for i in range(self.batch)]
+
+    def __iter__(self):
+        for step in range(self.start, self.total):
+            yield self.batch_at(step)
+
+    def __len__(self) -> int:
+        return max(0, self.total - self.start)

@@ -1,0 +1,308 @@
+"""The training loop of `scn train`: resumable, logged, optionally distributed (torchrun) and time-budgeted."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from ..archs import RestorationNet, build
+from ..checkpoint import load_model, save_model
+from ..evaluation.methods import BicubicRGB, Identity, Method, TorchMethod
+from ..evaluation.runner import load_test_set, run_benchmark
+from ..registry import get_config
+from .checkpointing import TrainError, atomic_write, load_state, save_state
+from .config import TrainConfig
+from .data import PatchDataset, StepBatchSampler, load_training_images
+from .plot import plot_curves
+from .schedule import lr_factor
+
+LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
+STATE_FILE = "checkpoint.pt"
+
+
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: str) -> DistInfo:
+    """Join the process group torchrun set up (WORLD_SIZE > 1): nccl on CUDA, gloo on the CPU."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+class EMA:
+    """Exponential moving average of the parameters (buffers copied)."""
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.shadow = copy.deepcopy(model).eval()
+        for p in self.shadow.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for s, p in zip(self.shadow.parameters(), model.parameters()):
+            s.lerp_(p.detach(), 1.0 - self.decay)
+        for s, b in zip(self.shadow.buffers(), model.buffers()):
+            s.copy_(b)
+
+
+def init_from(model: RestorationNet, path: str) -> list[str]:
+    """Copy every weight of checkpoint `path` whose name and shape fit `model` (e.g. an x2 body into x3)."""
+    source = load_model(path).state_dict()
+    target = model.state_dict()
+    fitting = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
+    target.update(fitting)
+    model.load_state_dict(target)
+    return sorted(set(target) - set(fitting))
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, out_dir: str | Path, resume: bool = False, device: str | None = None,
+                 time_budget_s: float = 0.0, progress: bool = True) -> None:
+        self.config, self.out = config, Path(out_dir)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.dist = init_distributed(self.device)
+        if self.device.startswith("cuda") and self.dist.world > 1:
+            self.device = f"cuda:{self.dist.local_rank}"
+            torch.cuda.set_device(self.device)
+        self.cuda = self.device.startswith("cuda")
+        self.resume, self.time_budget_s, self.progress = resume, time_budget_s, progress
+        t = config.train
+        if t.threads > 0:
+            torch.set_num_threads(t.threads)
+        if t.deterministic:
+            torch.use_deterministic_algorithms(True)
+            if self.cuda:
+                os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.manual_seed(t.seed)
+        self.model_config = get_config(config.model.name, **config.model.overrides)
+        self.model = build(self.model_config)
+        if t.init and not resume:
+            self.skipped_init = init_from(self.model, t.init)
+        self.model.to(self.device)
+        if self.cuda:
+            self.model.to(memory_format=torch.channels_last)
+        self.ema = EMA(self.model, t.ema) if t.ema > 0 else None
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=t.lr, betas=tuple(t.betas),
+                                          weight_decay=t.weight_decay)
+        self.images = load_training_images(config)
+        self.dataset = PatchDataset(config, self.images)
+        probe = StepBatchSampler(len(self.dataset), config.data.batch_size, t.seed, 0, 1, 0, self.dist.world)
+        self.steps_per_epoch = probe.steps_per_epoch
+        self.total_steps = t.steps if t.steps > 0 else max(1, math.ceil(t.epochs * self.steps_per_epoch))
+        self.step = 0
+        self.best_psnr = -math.inf
+        self.wrapped: nn.Module = self.model
+        if self.dist.world > 1:
+            self.wrapped = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.dist.local_rank] if self.cuda else None,
+                find_unused_parameters=True)  # the last blocks' downward taps never reach the output
+        self.val_sets = [load_test_set(d, config.task.type) for d in config.data.val] if self.dist.main else []
+        if config.data.val_max_images > 0:
+            for vs in self.val_sets:
+                vs.images = vs.images[: config.data.val_max_images]
+        self.writer = None
+
+    # -- state -------------------------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"step": self.step, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "ema": self.ema.shadow.state_dict() if self.ema else None, "best_psnr": self.best_psnr,
+                "total_steps": self.total_steps, "torch_rng": torch.get_rng_state(),
+                "config": json.dumps(self.config.to_dict())}
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.ema and state.get("ema") is not None:
+            self.ema.shadow.load_state_dict(state["ema"])
+        self.step, self.best_psnr = int(state["step"]), float(state["best_psnr"])
+        self.total_steps = int(state.get("total_steps", self.total_steps))
+        torch.set_rng_state(state["torch_rng"])
+
+    def lr_at(self, step: int) -> float:
+        return self.config.train.lr * lr_factor(self.config.train.schedule, step / self.total_steps)
+
+    # -- outputs -----------------------------------------------------------------------------------------------
+    def weights_model(self) -> RestorationNet:
+        return self.ema.shadow if self.ema else self.model  # type: ignore[return-value]
+
+    def save_weights(self, name: str) -> Path:
+        notes = (f"{self.config.notes} | trained {self.step} steps by scn train; "
+                 f"config {json.dumps(self.config.to_dict(), sort_keys=True)}")
+        path = self.out / name
+        model = self.weights_model()
+        atomic_write(path, lambda tmp: save_model(model, tmp, notes=notes))
+        return path
+
+    def checkpoint(self) -> None:
+        save_state(self.state(), self.out / STATE_FILE)
+        self.save_weights("last.safetensors")
+
+    def log(self, row: dict[str, Any]) -> None:
+        path = self.out / "log.csv"
+        new = not path.exists()
+        with path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerow({k: row.get(k, "") for k in LOG_FIELDS})
+        if self.writer is not None:
+            for key in ("loss", "lr", "val_psnr", "val_baseline_psnr"):
+                if row.get(key) not in (None, ""):
+                    self.writer.add_scalar(key, float(row[key]), int(row["step"]))
+
+    def truncate_log(self) -> None:
+        """After a resume, drop log rows written after the checkpoint (they will be written again)."""
+        path = self.out / "log.csv"
+        if path.exists():
+            rows = [r for r in csv.DictReader(path.open()) if int(r["step"]) <= self.step]
+            text = ",".join(LOG_FIELDS) + "\n" + "".join(",".join(r[k] for k in LOG_FIELDS) + "\n" for r in rows)
+            atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+    def validate(self) -> tuple[float, float]:
+        c = self.config
+        model = self.weights_model()
+        model.eval()
+        setting = c.task.scale if c.task.type == "sr" else c.val_setting
+        baseline: Method = BicubicRGB() if c.task.type == "sr" else Identity()
+        methods = [TorchMethod("model", (c.task.type,), lambda s: model, device=self.device), baseline]
+        rows = run_benchmark(methods, self.val_sets, c.task.type, [setting], progress=False)
+        self.model.train()
+        mean = lambda label: sum(r.psnr for r in rows if r.method == label) / max(1, len(self.val_sets))  # noqa: E731
+        return mean("model"), mean(baseline.label)
+
+    # -- the loop ----------------------------------------------------------------------------------------------
+    def run(self) -> Path:
+        c, t = self.config, self.config.train
+        if self.dist.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "config.yaml").write_text(__import__("yaml").safe_dump(c.to_dict(), sort_keys=False))
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.writer = SummaryWriter(str(self.out / "tb"))
+            except (ImportError, ModuleNotFoundError):
+                self.writer = None
+        state_path = self.out / STATE_FILE
+        if self.resume:
+            if not state_path.exists():
+                raise TrainError(f"--resume: no {STATE_FILE} in {self.out}; start without --resume")
+            self.load(load_state(state_path))
+            if self.dist.main:
+                self.truncate_log()
+        elif self.dist.main and state_path.exists():
+            raise TrainError(f"{self.out} holds a run already; add --resume to continue it or choose another --out")
+        if self.step >= self.total_steps:
+            return self.finish()
+        sampler = StepBatchSampler(len(self.dataset), c.data.batch_size, t.seed, self.step, self.total_steps,
+                                   self.dist.rank, self.dist.world)
+        loader = DataLoader(self.dataset, batch_sampler=sampler, num_workers=c.data.workers,
+                            pin_memory=self.cuda, persistent_workers=c.data.workers > 0)
+        bar = tqdm(total=self.total_steps, initial=self.step, desc="train", unit="step",
+                   disable=None if (self.progress and self.dist.main) else True, dynamic_ncols=True)
+        self.model.train()
+        start_time, start_step = time.perf_counter(), self.step
+        running, count = 0.0, 0
+        amp = self.cuda and t.amp
+        for x, y in loader:
+            x = x.to(self.device, non_blocking=True)
+            y = y.to(self.device, non_blocking=True)
+            if self.cuda:
+                x, y = x.contiguous(memory_format=torch.channels_last), y.contiguous(memory_format=torch.channels_last)
+            lr = self.lr_at(self.step)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+                loss = F.l1_loss(self.wrapped(x).float(), y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if t.grad_clip > 0:
+                nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
+            self.optimizer.step()
+            if self.ema:
+                self.ema.update(self.model)
+            self.step += 1
+            running += float(loss.detach())
+            count += 1
+            bar.update(1)
+            if self.step % t.log_every == 0 or self.step == self.total_steps:
+                bar.set_postfix(loss=f"{running / count:.4f}", lr=f"{lr:.2e}")
+            if self.dist.main:
+                row: dict[str, Any] = {}
+                if self.step % t.log_every == 0 or self.step == self.total_steps:
+                    row = {"step": self.step, "epoch": f"{self.step / self.steps_per_epoch:.4f}",
+                           "loss": f"{running / count:.6f}", "lr": f"{lr:.6g}",
+                           "seconds": f"{time.perf_counter() - start_time:.1f}"}
+                    running, count = 0.0, 0
+                if self.val_sets and (self.step % t.val_every == 0 or self.step == self.total_steps):
+                    psnr, base = self.validate()
+                    row = {**(row or {"step": self.step, "epoch": f"{self.step / self.steps_per_epoch:.4f}",
+                                      "loss": "", "lr": f"{lr:.6g}"}),
+                           "val_psnr": f"{psnr:.4f}", "val_baseline_psnr": f"{base:.4f}"}
+                    if psnr > self.best_psnr:
+                        self.best_psnr = psnr
+                        self.save_weights("best.safetensors")
+                    bar.write(f"step {self.step}: val PSNR {psnr:.3f} dB (degraded input {base:.3f} dB)")
+                if row:
+                    self.log(row)
+                if self.step % t.checkpoint_every == 0:
+                    self.checkpoint()
+            if self.time_budget_s > 0:
+                self.fit_budget(start_time, start_step)
+            if self.step >= self.total_steps:
+                break
+        bar.close()
+        return self.finish()
+
+    def fit_budget(self, start_time: float, start_step: int) -> None:
+        """Scale the run to the wall-clock budget: after 20 steps, and every 200, set the total steps so the
+        run ends in time (the schedule follows the new total)."""
+        done = self.step - start_step
+        if done == 20 or (done > 20 and done % 200 == 0):
+            per_step = (time.perf_counter() - start_time) / done
+            planned = self.step + int((self.time_budget_s - (time.perf_counter() - start_time)) / per_step)
+            total = max(self.step + 1, planned)
+            if self.dist.world > 1:
+                tensor = torch.tensor([total], device=self.device)
+                dist.broadcast(tensor, 0)
+                total = int(tensor.item())
+            self.total_steps = total
+
+    def finish(self) -> Path:
+        final = self.out / "final.safetensors"
+        if self.dist.main:
+            self.checkpoint()
+            final = self.save_weights("final.safetensors")
+            if (self.out / "log.csv").exists():
+                plot_curves(self.out / "log.csv", self.out / "curves.png", title=self.config.model.name)
+            if self.writer is not None:
+                self.writer.close()
+        if self.dist.world > 1:
+            dist.barrier()
+        return final
