@@ -122,6 +122,14 @@ class ModelConfig:
         raise ConfigError(f"arch {self.arch!r} built with {self.num_scales} levels can be evaluated with {limit}, "
                           f"not num_scales={num_scales}")
 
+    def check_eval_ratio(self, ratio: float) -> None:
+        """Raise ConfigError unless the network can be evaluated with level ratio `ratio` (Fig. 8)."""
+        if not 0.0 < ratio < 1.0:
+            raise ConfigError(f"ratio={ratio} is not allowed; the level-to-level size ratio must be in (0, 1)")
+        if self.resampler != "bilinear" and self.arch in ("scn", "scn_unshared"):
+            raise ConfigError(f"resampler={self.resampler!r} is tied to ratio {self.ratio:g}; only bilinear models "
+                              "can be evaluated at another ratio")
+
     def replace(self, **overrides: Any) -> "ModelConfig":
         """A copy with `overrides` applied; an unknown key is a ConfigError naming the allowed ones."""
         known = {f.name for f in fields(self)}

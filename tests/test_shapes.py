@@ -66,3 +66,15 @@ def test_wrong_channel_count_is_a_clear_error() -> None:
     model = scn.create_model("scn_denoise", **TINY)
     with pytest.raises(ValueError, match=r"expected an \(N, 1, H, W\) tensor"):
         model(torch.rand(1, 3, 8, 8))
+
+
+def test_evaluation_at_another_ratio() -> None:
+    model = scn.create_model("scn_x2", num_scales=3, **TINY).eval()
+    x = torch.rand(1, 3, 19, 24)
+    with torch.no_grad():
+        assert torch.equal(model(x, ratio=0.5), model(x))
+        other = model(x, ratio=2 / 3)
+    assert other.shape == (1, 3, 38, 48) and not torch.allclose(other, model(x))
+    fixed = scn.create_model("scn_x2", resampler="avgpool", **TINY)
+    with pytest.raises(scn.ConfigError, match="only bilinear models"):
+        fixed(x, ratio=2 / 3)

@@ -16,7 +16,7 @@ from ..layers import conv2d, pad_multiple, pad_to_multiple
 
 
 class RestorationNet(nn.Module):
-    """Base class; subclasses build `self.body` and implement `run_body(features, num_scales)`."""
+    """Base class; subclasses build `self.body` and implement `run_body(features, num_scales, ratio)`."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -27,19 +27,23 @@ class RestorationNet(nn.Module):
         self.skip = conv2d(c, c * s * s, 5, weight_norm=wn, gain=1.0, zero_bias=True) if s > 1 else None
         self.shuffle = nn.PixelShuffle(s) if s > 1 else None
 
-    def run_body(self, features: torch.Tensor, num_scales: int) -> torch.Tensor:
+    def run_body(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, x: torch.Tensor, num_scales: int | None = None) -> torch.Tensor:
-        """Restore `x` (N, C, H, W) in [0, 1]; `num_scales` evaluates with another pyramid depth (Fig. 7)."""
+    def forward(self, x: torch.Tensor, num_scales: int | None = None, ratio: float | None = None) -> torch.Tensor:
+        """Restore `x` (N, C, H, W) in [0, 1]; `num_scales` / `ratio` evaluate with another pyramid depth
+        (the paper's Fig. 7) or level ratio (Fig. 8) than the model was built with."""
         levels = self.config.num_scales if num_scales is None else num_scales
+        ratio = self.config.ratio if ratio is None else ratio
         self.config.check_eval_depth(levels)
+        if ratio != self.config.ratio:
+            self.config.check_eval_ratio(ratio)
         if x.dim() != 4 or x.shape[1] != self.config.channels:
             raise ValueError(f"expected an (N, {self.config.channels}, H, W) tensor, got shape {tuple(x.shape)}")
         h, w = x.shape[-2:]
         x = x - self.config.image_mean
-        x = pad_to_multiple(x, pad_multiple(self.config.ratio, levels))
-        y = self.tail(self.run_body(self.head(x), levels))
+        x = pad_to_multiple(x, pad_multiple(ratio, levels))
+        y = self.tail(self.run_body(self.head(x), levels, ratio))
         if self.skip is not None and self.shuffle is not None:
             y = self.shuffle(y + self.skip(x))
         else:

@@ -27,8 +27,8 @@ class PSPNetStyle(RestorationNet):
         self.fuse = nn.ModuleList(conv2d(c.num_features, c.num_features, 1, weight_norm=c.weight_norm)
                                   for _ in range(c.num_scales - 1))
 
-    def run_body(self, features: torch.Tensor, num_scales: int) -> torch.Tensor:
-        levels = [self.body(x) for x in build_pyramid(features, self.config.ratio, num_scales,
+    def run_body(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:
+        levels = [self.body(x) for x in build_pyramid(features, ratio, num_scales,
                                                        self.config.align_corners)]
         size = (features.shape[-2], features.shape[-1])
         y = levels[0]

@@ -39,8 +39,8 @@ class SCN(RestorationNet):
             for _ in range(c.num_blocks)
         )
 
-    def run_body(self, features: torch.Tensor, num_scales: int) -> torch.Tensor:
-        levels = build_pyramid(features, self.config.ratio, num_scales, self.config.align_corners)
+    def run_body(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:
+        levels = build_pyramid(features, ratio, num_scales, self.config.align_corners)
         for block in self.body:
             levels = block(levels)
         return levels[0]

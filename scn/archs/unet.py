@@ -31,9 +31,9 @@ class UNetStyle(RestorationNet):
         self.encoder = nn.ModuleList(stage() for _ in range(c.num_scales))
         self.decoder = nn.ModuleList(stage() for _ in range(c.num_scales))
 
-    def run_body(self, features: torch.Tensor, num_scales: int) -> torch.Tensor:
+    def run_body(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:
         ac = self.config.align_corners
-        sizes = level_sizes(features.shape[-2], features.shape[-1], self.config.ratio, num_scales)
+        sizes = level_sizes(features.shape[-2], features.shape[-1], ratio, num_scales)
         skips = []
         y = features
         for s, stage in enumerate(self.encoder):

@@ -17,5 +17,5 @@ class WDSR(RestorationNet):
         self.body = nn.Sequential(*[WideResBlock(c.num_features, c.width, c.num_blocks, c.weight_norm)
                                     for _ in range(c.num_blocks)])
 
-    def run_body(self, features: torch.Tensor, num_scales: int) -> torch.Tensor:
+    def run_body(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:
         return self.body(features)

@@ -1,0 +1,261 @@
+"""`scn train`: configs, deterministic data, schedules, a tiny run, SIGKILL + resume bit-exact, torchrun, errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from PIL import Image
+
+import scn
+from scn.cli.main import main
+from scn.training import config_from_dict, load_config
+from scn.training.data import PatchDataset, StepBatchSampler, cached_lr, load_training_images
+from scn.training.schedule import lr_factor
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_images(folder: Path, n: int = 4, size: tuple[int, int] = (64, 72), gray: bool = False) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        # smooth random images: a network can learn something from them
+        base = rng.uniform(0, 255, (size[0] // 8, size[1] // 8, 1 if gray else 3))
+        img = np.kron(base, np.ones((8, 8, 1)))[..., 0 if gray else slice(None)]
+        Image.fromarray(img.astype(np.uint8)).save(folder / f"img{i}.png")
+    return folder
+
+
+def tiny_config(tmp_path: Path, task: str = "sr", **train: object) -> dict:
+    model = {"sr": "scn_x2", "denoise": "scn_denoise", "jpeg": "scn_jpeg"}[task]
+    data = make_images(tmp_path / "train", gray=task != "sr")
+    return {
+        "model": {"name": model, "overrides": {"num_blocks": 2, "num_features": 8, "width": 2, "num_scales": 2}},
+        "task": {"type": task, "scale": 2, "sigma": [0, 50], "quality": [10, 60]},
+        "data": {"train": [str(data)], "val": [str(data)], "patch_size": 16, "batch_size": 4,
+                 "patches_per_image": 25, "cache_dir": str(tmp_path / "cache")},
+        "train": {"steps": 12, "val_every": 6, "checkpoint_every": 4, "log_every": 2, "lr": 1e-3, "threads": 1,
+                  **train},
+    }
+
+
+def write_config(tmp_path: Path, data: dict, name: str = "cfg.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+# -- config ------------------------------------------------------------------------------------------------------
+
+def test_every_committed_config_validates() -> None:
+    configs = sorted((ROOT / "configs").rglob("*.yaml"))
+    assert len(configs) > 20
+    for path in configs:
+        cfg = load_config(path)
+        assert cfg.data.train
+
+
+@pytest.mark.parametrize("mutate,match", [
+    (lambda d: d["train"].update(stpes=3), "unknown config key.*train.stpes"),
+    (lambda d: d.update(optimiser={}), "unknown config key.*optimiser"),
+    (lambda d: d["train"].update(lr="fast"), "train.lr='fast' must be of type float"),
+    (lambda d: d["train"].update(schedule="step"), "choose paper, reference, cosine, constant"),
+    (lambda d: d["model"].update(name="scn_x9"), "unknown model 'scn_x9'"),
+    (lambda d: d["task"].update(scale=3), "is x2 but task.scale is 3"),
+    (lambda d: d["task"].update(type="denoise"), "is a 'sr' model but task.type is 'denoise'"),
+    (lambda d: d["data"].update(train=[]), "data.train is empty"),
+    (lambda d: d["task"].update(sigma=[30, 10]), "low must not exceed high"),
+])
+def test_bad_configs(tmp_path: Path, mutate, match: str) -> None:
+    data = tiny_config(tmp_path)
+    mutate(data)
+    with pytest.raises(scn.ConfigError, match=match):
+        config_from_dict(data)
+
+
+def test_base_inheritance_and_set_overrides(tmp_path: Path) -> None:
+    base = write_config(tmp_path, tiny_config(tmp_path), "base.yaml")
+    child = tmp_path / "child.yaml"
+    child.write_text(f"base: {base.name}\nmodel:\n  overrides: {{num_scales: 3}}\ntrain: {{lr: 5.0e-4}}\n")
+    cfg = load_config(child, ["train.steps=99", "task.sigma=[5, 15]"])
+    assert cfg.model.overrides == {"num_blocks": 2, "num_features": 8, "width": 2, "num_scales": 3}
+    assert cfg.train.lr == 5e-4 and cfg.train.steps == 99 and cfg.task.sigma == [5, 15]
+    with pytest.raises(scn.ConfigError, match="use section.key=value"):
+        load_config(child, ["train.steps"])
+
+
+def test_paper_and_reference_schedules() -> None:
+    assert lr_factor("paper", 24.9 / 40) == 1.0
+    assert lr_factor("paper", 25 / 40) == 0.5
+    assert lr_factor("paper", 28.5 / 40) == 0.25
+    assert lr_factor("paper", 39.9 / 40) == 0.5**5
+    assert [lr_factor("reference", e / 30) for e in (19.9, 20, 25, 29.9)] == [1.0, 0.2, 0.04, 0.04]
+    assert lr_factor("cosine", 0.5) == pytest.approx(0.5)
+
+
+# -- data --------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("task", ["sr", "denoise", "jpeg"])
+def test_patches_are_deterministic_and_shaped(tmp_path: Path, task: str) -> None:
+    cfg = config_from_dict(tiny_config(tmp_path, task))
+    ds = PatchDataset(cfg, load_training_images(cfg))
+    x, y = ds[(3, 17)]
+    x2, y2 = ds[(3, 17)]
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    assert not torch.equal(ds[(4, 17)][1], y) or not torch.equal(ds[(4, 17)][0], x)
+    c = 3 if task == "sr" else 1
+    assert x.shape == (c, 16, 16) and y.shape == (c, 32 if task == "sr" else 16, 32 if task == "sr" else 16)
+    if task == "sr":  # the LR patch is the crop of the whole image's cached MATLAB LR at the HR crop's place
+        assert ds.lrs[0].shape == (32, 36, 3)
+    if task == "denoise":
+        assert float((x - y).abs().max()) > 0
+
+
+def test_lr_cache_is_reused(tmp_path: Path) -> None:
+    hr = np.random.default_rng(0).integers(0, 256, (40, 44, 3), dtype=np.uint8)
+    a = cached_lr(hr, 2, tmp_path)
+    files = list(tmp_path.glob("*.npy"))
+    assert len(files) == 1 and np.array_equal(a, scn.data.imresize(hr, 0.5))
+    np.save(files[0], a + 1)  # a cache hit returns the stored array, not a recomputation
+    assert np.array_equal(cached_lr(hr, 2, tmp_path), a + 1)
+
+
+def test_distributed_batches_partition_the_single_process_batches() -> None:
+    single = StepBatchSampler(100, 8, 0, 0, 30)
+    ranks = [StepBatchSampler(100, 4, 0, 0, 30, rank=r, world=2) for r in (0, 1)]
+    for step in range(30):
+        assert single.batch_at(step) == ranks[0].batch_at(step) + ranks[1].batch_at(step)
+    epoch0 = [k for s in range(single.steps_per_epoch - 1) for k in single.batch_at(s)]
+    assert len(set(epoch0)) == len(epoch0)  # no sample twice within an epoch
+
+
+# -- runs --------------------------------------------------------------------------------------------------------
+
+def read_log(path: Path) -> list[dict]:
+    return list(csv.DictReader(path.open()))
+
+
+@pytest.mark.parametrize("task", ["sr", "jpeg"])
+def test_tiny_run_writes_everything(tmp_path: Path, task: str) -> None:
+    cfg = write_config(tmp_path, tiny_config(tmp_path, task, ema=0.9))
+    out = tmp_path / "run"
+    assert main(["train", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    for name in ("final.safetensors", "best.safetensors", "last.safetensors", "checkpoint.pt", "log.csv",
+                 "curves.png", "config.yaml"):
+        assert (out / name).is_file(), name
+    rows = read_log(out / "log.csv")
+    assert {"step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr"} <= set(rows[0])
+    assert [r["step"] for r in rows if r["val_psnr"]] == ["6", "12"]
+    model = scn.load_model(out / "final.safetensors")
+    assert model.config.num_blocks == 2 and "trained 12 steps" in scn.read_metadata(out / "final.safetensors")["notes"]
+    assert main(["train", str(cfg), "--out", str(out), "--no-progress"]) == 2  # refuses to clobber a run
+
+
+def run_train(*args: str, **kw) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "scn.cli.main", "train", *args, "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, **kw)
+
+
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
+    data = tiny_config(tmp_path, steps=300, checkpoint_every=10, val_every=1000, log_every=10, deterministic=True)
+    data["data"]["val"] = []
+    cfg = write_config(tmp_path, data)
+    full, killed = tmp_path / "full", tmp_path / "killed"
+    assert run_train(str(cfg), "--out", str(full)).wait() == 0
+    proc = run_train(str(cfg), "--out", str(killed))
+    deadline = time.time() + 120
+    while not (killed / "checkpoint.pt").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "final.safetensors").exists(), "the run ended before it could be killed"
+    resumed = run_train(str(cfg), "--out", str(killed), "--resume")
+    assert resumed.wait() == 0, resumed.stderr.read().decode()
+    a, b = scn.load_model(full / "final.safetensors"), scn.load_model(killed / "final.safetensors")
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(va, vb), k
+    steps = [int(r["step"]) for r in read_log(killed / "log.csv")]
+    assert steps == sorted(set(steps)) and steps[-1] == 300  # no duplicated rows after the resume
+
+
+def test_torchrun_two_processes_match_one_process_with_the_global_batch(tmp_path: Path) -> None:
+    data = tiny_config(tmp_path, steps=6, checkpoint_every=3, val_every=6, log_every=3)
+    data["data"]["val"] = []
+    one = dict(data, data={**data["data"], "batch_size": 8})
+    cfg_two, cfg_one = write_config(tmp_path, data, "two.yaml"), write_config(tmp_path, one, "one.yaml")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m", "scn.cli.main", "train", str(cfg_two), "--out", str(tmp_path / "two"),
+                           "--no-progress"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert run_train(str(cfg_one), "--out", str(tmp_path / "one")).wait() == 0
+    a = scn.load_model(tmp_path / "two" / "final.safetensors").state_dict()
+    b = scn.load_model(tmp_path / "one" / "final.safetensors").state_dict()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+    assert len(read_log(tmp_path / "two" / "log.csv")) == 2  # rank 0 logs alone
+
+
+# -- failures ----------------------------------------------------------------------------------------------------
+
+def one_line_failure(args: list[str]) -> str:
+    proc = subprocess.run([sys.executable, "-m", "scn.cli.main", *args], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+def test_missing_and_imageless_folders(tmp_path: Path) -> None:
+    data = tiny_config(tmp_path)
+    data["data"]["train"] = [str(tmp_path / "nope")]
+    assert "no such folder" in one_line_failure(["train", str(write_config(tmp_path, data)), "--out",
+                                                  str(tmp_path / "o1")])
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.txt").write_text("no images")
+    data["data"]["train"] = [str(tmp_path / "empty")]
+    assert "no images" in one_line_failure(["train", str(write_config(tmp_path, data)), "--out", str(tmp_path / "o2")])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train: {stepz: 3}\n")
+    assert "unknown config key" in one_line_failure(["train", str(bad), "--out", str(tmp_path / "o3")])
+    assert "no such config file" in one_line_failure(["train", str(tmp_path / "x.yaml"), "--out", str(tmp_path)])
+    assert "no checkpoint.pt" in one_line_failure(["train", str(write_config(tmp_path, tiny_config(tmp_path))),
+                                                   "--out", str(tmp_path / "o4"), "--resume"])
+
+
+def test_full_disk_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path: Path, monkeypatch, capsys) -> None:
+    import errno
+
+    import scn.training.checkpointing as ck
+
+    cfg = write_config(tmp_path, tiny_config(tmp_path, steps=8, checkpoint_every=4, val_every=100))
+    out = tmp_path / "run"
+    real_save = torch.save
+    calls = {"n": 0}
+
+    def flaky_save(obj, f, *a, **k):
+        calls["n"] += 1
+        if calls["n"] >= 2:  # the second checkpoint hits a full disk
+            with open(f, "wb") as fh:
+                fh.write(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(obj, f, *a, **k)
+
+    monkeypatch.setattr(ck.torch, "save", flaky_save)
+    assert main(["train", str(cfg), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("scn train: error: cannot write") and "no space left on device" in err[-1]
+    state = torch.load(out / "checkpoint.pt", weights_only=True)  # the first checkpoint, intact
+    assert state["step"] == 4
+    assert not list(out.glob(".*.tmp"))
