@@ -259,3 +259,13 @@ def test_full_disk_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path: Path
     state = torch.load(out / "checkpoint.pt", weights_only=True)  # the first checkpoint, intact
     assert state["step"] == 4
     assert not list(out.glob(".*.tmp"))
+
+
+def test_images_smaller_than_a_patch_are_skipped(tmp_path: Path, capsys) -> None:
+    data = tiny_config(tmp_path)
+    make_images(tmp_path / "train", n=1, size=(16, 16))  # overwrites img0 with a 16x16 image
+    images = load_training_images(config_from_dict(data))
+    assert len(images) == 3 and "skipping 1 image" in capsys.readouterr().err
+    data["data"]["patch_size"] = 64
+    with pytest.raises(scn.ScnError, match="every training image is smaller"):
+        load_training_images(config_from_dict(data))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def cached_lr(hr: np.ndarray, scale: int, cache_dir: Path) -> np.ndarray:
 def load_training_images(config: TrainConfig) -> list[np.ndarray]:
     """Every clean image of the training folders: uint8 RGB for SR, uint8 gray (Y) otherwise."""
     task, patch = config.task.type, config.data.patch_size
-    images = []
+    images, too_small = [], []
     for folder in config.data.train:
         for path in list_images(folder):
             im = read_image(path)
@@ -66,9 +67,15 @@ def load_training_images(config: TrainConfig) -> list[np.ndarray]:
             else:
                 need = patch
             if min(arr.shape[:2]) < need:
-                raise ImageError(f"{path}: {arr.shape[0]}x{arr.shape[1]} is smaller than a training patch needs "
-                                 f"({need}x{need}); lower data.patch_size or remove the image")
+                too_small.append(path.name)
+                continue
             images.append(arr)
+    if not images:
+        raise ImageError(f"every training image is smaller than a patch needs ({need}x{need}); "
+                         "lower data.patch_size")
+    if too_small:
+        print(f"scn train: skipping {len(too_small)} image(s) smaller than {need}x{need} "
+              f"({', '.join(too_small[:3])}{', ...' if len(too_small) > 3 else ''})", file=sys.stderr)
     return images
 
 

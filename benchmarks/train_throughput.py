@@ -1,0 +1,85 @@
+"""Training throughput: patches/s of `scn train` against a bare PyTorch loop on random tensors, same model.
+
+    .venv/bin/python benchmarks/train_throughput.py [--model scn_small_x2] [--steps 24] [--warmup 4]
+
+The model is the paper's ablation size (8 blocks, 32 features, x4 width, 4 levels) at batch 16 of 48x48 LR
+patches; `scn train` reads T91 from ../shared (or synthetic images when it is absent). Not a test: the numbers
+depend on the machine; docs/training.md holds those of a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+import scn
+from scn.training import Trainer, config_from_dict
+
+SHARED_T91 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "train" / "T91"
+
+
+def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int) -> float:
+    torch.manual_seed(0)
+    model = scn.create_model(model_name)
+    s = model.config.scale
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    x, y = torch.rand(batch, 3, patch, patch), torch.rand(batch, 3, patch * s, patch * s)
+    for i in range(steps):
+        if i == warmup:
+            start = time.perf_counter()
+        loss = F.l1_loss(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return (steps - warmup) * batch / (time.perf_counter() - start)
+
+
+def through_scn_train(model_name: str, steps: int, warmup: int, batch: int, patch: int, workers: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = SHARED_T91
+        if not data.is_dir():
+            data = Path(tmp) / "images"
+            data.mkdir()
+            rng = np.random.default_rng(0)
+            for i in range(8):
+                Image.fromarray(rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)).save(data / f"{i}.png")
+        config = config_from_dict({
+            "model": {"name": model_name}, "task": {"type": "sr", "scale": scn.get_config(model_name).scale},
+            "data": {"train": [str(data)], "patch_size": patch, "batch_size": batch, "workers": workers,
+                     "cache_dir": str(Path(tmp) / "cache")},
+            "train": {"steps": steps, "log_every": 1, "checkpoint_every": 10**9, "val_every": 10**9},
+        })
+        out = Path(tmp) / "run"
+        Trainer(config, out, progress=False).run()
+        rows = {int(r["step"]): float(r["seconds"]) for r in csv.DictReader((out / "log.csv").open())}
+    return (steps - warmup) * batch / (rows[steps] - rows[warmup])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="scn_small_x2")
+    ap.add_argument("--steps", type=int, default=24)
+    ap.add_argument("--warmup", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--patch", type=int, default=48)
+    ap.add_argument("--workers", type=int, default=0)
+    args = ap.parse_args()
+    print(f"{args.model}, batch {args.batch} of {args.patch}x{args.patch}, {torch.get_num_threads()} threads, "
+          f"steps {args.warmup + 1}..{args.steps} timed")
+    bare = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch)
+    print(f"bare PyTorch loop, random tensors: {bare:7.2f} patches/s ({args.batch / bare:.2f} s/step)")
+    ours = through_scn_train(args.model, args.steps, args.warmup, args.batch, args.patch, args.workers)
+    print(f"scn train (T91, workers={args.workers}):  {ours:7.2f} patches/s ({args.batch / ours:.2f} s/step)")
+    print(f"ratio: {ours / bare:.3f}")
+
+
+if __name__ == "__main__":
+    main()
