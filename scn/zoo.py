@@ -1,21 +1,144 @@
-"""Pretrained weights shipped in the package (the model zoo). Empty until weights are trained here."""
+"""Pretrained weights shipped inside the package (the model zoo).
+
+`scn/weights/manifest.json` lists each file: its name, task, the settings it covers (SR scale; sigma or quality
+range), sha256 (verified on every load), training data, steps and dev-set PSNR. `scn models --pretrained`
+prints them; `scn restore` and `scn benchmark --method scn` pick the one covering the asked setting.
+"""
 
 from __future__ import annotations
 
-from torch import nn
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from .errors import ScnError
-from .registry import model_names
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
 class ZooError(ScnError):
-    """No shipped weights for what was asked."""
+    """No shipped weights for what was asked, or a shipped file that fails its checksum."""
 
 
-def pretrained_for(name: str, task: str, setting: int) -> nn.Module:
-    """The shipped model `name` (or the default `scn`) for `task` at `setting`."""
-    if name != "scn" and name not in model_names():
-        raise ZooError(f"unknown method {name!r}; use bicubic, bicubic-rgb, identity, bm3d, dncnn:PATH, "
-                       "arcnn:PATH, imdn:PATH, a checkpoint file, or a model with shipped weights")
-    raise ZooError(f"no shipped weights for {name!r} ({task}, setting {setting}) yet; "
-                   "pass a checkpoint file trained with scn instead")
+@dataclass(frozen=True)
+class Pretrained:
+    name: str
+    task: str
+    file: str
+    sha256: str
+    scale: int = 1
+    sigma: tuple[float, float] | None = None
+    quality: tuple[int, int] | None = None
+    default: bool = True
+    training_data: str = ""
+    steps: int = 0
+    dev_psnr: dict[str, float] = field(default_factory=dict)
+    notes: str = ""
+
+    def covers(self, task: str, setting: int) -> bool:
+        if task != self.task:
+            return False
+        if task == "sr":
+            return setting == self.scale
+        low, high = (self.sigma if task == "denoise" else self.quality) or (None, None)
+        return low is not None and low <= setting <= high  # type: ignore[operator]
+
+    def distance(self, setting: int) -> float:
+        if self.task == "sr":
+            return abs(setting - self.scale)
+        low, high = (self.sigma if self.task == "denoise" else self.quality) or (0, 0)
+        return 0.0 if low <= setting <= high else min(abs(setting - low), abs(setting - high))
+
+    def setting_text(self) -> str:
+        if self.task == "sr":
+            return f"x{self.scale}"
+        low, high = (self.sigma if self.task == "denoise" else self.quality) or (0, 0)
+        key = "sigma" if self.task == "denoise" else "q"
+        return f"{key} {low:g}" if low == high else f"{key} {low:g}-{high:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "task": self.task, "file": self.file, "sha256": self.sha256,
+                             "default": self.default, "training_data": self.training_data, "steps": self.steps,
+                             "dev_psnr": self.dev_psnr, "notes": self.notes}
+        if self.task == "sr":
+            d["scale"] = self.scale
+        if self.sigma is not None:
+            d["sigma"] = list(self.sigma)
+        if self.quality is not None:
+            d["quality"] = list(self.quality)
+        return d
+
+
+def pretrained_models() -> tuple[Pretrained, ...]:
+    """The entries of the shipped manifest (read once per weights folder)."""
+    return _read_manifest(WEIGHTS_DIR / "manifest.json")
+
+
+@lru_cache(maxsize=4)
+def _read_manifest(manifest: Path) -> tuple[Pretrained, ...]:
+    if not manifest.is_file():
+        return ()
+    data = json.loads(manifest.read_text())
+    out = []
+    for m in data.get("models", []):
+        m = dict(m)
+        for key in ("sigma", "quality"):
+            if key in m and m[key] is not None:
+                m[key] = tuple(m[key])
+        m["dev_psnr"] = dict(m.get("dev_psnr", {}))
+        out.append(Pretrained(**m))
+    return tuple(out)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def find_pretrained(name: str, task: str, setting: int) -> Pretrained:
+    """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`."""
+    entries = pretrained_models()
+    if name != "scn":
+        named = [e for e in entries if e.name == name]
+        if not named:
+            from .registry import model_names
+
+            hint = "it is an architecture without shipped weights" if name in model_names() else "no such name"
+            raise ZooError(f"no shipped weights named {name!r} ({hint}); `scn models --pretrained` lists them")
+        entries = tuple(named)
+    hits = [e for e in entries if e.covers(task, setting) and (e.default or name != "scn")]
+    if hits:
+        return hits[0]
+    candidates = [e for e in entries if e.task == task]
+    setting_word = {"sr": f"x{setting}", "denoise": f"sigma {setting}", "jpeg": f"quality {setting}"}[task]
+    if not candidates:
+        raise ZooError(f"no shipped {task} weights yet for {setting_word}; pass --model with a checkpoint "
+                       "trained by `scn train`")
+    closest = min(candidates, key=lambda e: e.distance(setting))
+    raise ZooError(f"no shipped weights for {task} at {setting_word}; the closest is {closest.name!r} "
+                   f"({closest.setting_text()})")
+
+
+def load_pretrained(entry: Pretrained):
+    """Load a shipped file after checking its sha256."""
+    from .checkpoint import load_model
+
+    path = WEIGHTS_DIR / entry.file
+    if not path.is_file():
+        raise ZooError(f"shipped weights file {entry.file} is missing from the installed package")
+    digest = sha256_of(path)
+    if digest != entry.sha256:
+        raise ZooError(f"shipped weights {entry.file} fail their checksum ({digest[:12]}... != "
+                       f"{entry.sha256[:12]}...): reinstall scn")
+    return load_model(path)
+
+
+def pretrained_for(name: str, task: str, setting: int):
+    """The shipped model `name` (or the default `scn`) for `task` at `setting`, loaded and verified."""
+    return load_pretrained(find_pretrained(name, task, setting))

@@ -49,4 +49,9 @@ class RestorationNet(nn.Module):
         else:
             y = y + x
         s = self.config.scale
-        return y[..., : h * s, : w * s] + self.config.image_mean
+        if torch.compiler.is_exporting():  # a gather keeps height and width symbolic (slicing would guard)
+            y = y.index_select(-2, torch.arange(h * s, device=y.device))
+            y = y.index_select(-1, torch.arange(w * s, device=y.device))
+        else:
+            y = y[..., : h * s, : w * s]
+        return y + self.config.image_mean

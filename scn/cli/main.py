@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ScnError
-from . import benchmark_cmd, info_cmd, models_cmd, train_cmd
+from . import benchmark_cmd, demo_cmd, export_cmd, info_cmd, models_cmd, restore_cmd, train_cmd
 
-SUBCOMMANDS = (models_cmd, info_cmd, benchmark_cmd, train_cmd)
+SUBCOMMANDS = (restore_cmd, demo_cmd, models_cmd, info_cmd, benchmark_cmd, train_cmd, export_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ def add_parser(sub: Any) -> None:
                        description="List the registered model configurations.")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.add_argument("--filter", metavar="TEXT", default="", help="only names containing TEXT")
+    p.add_argument("--pretrained", action="store_true", help="list the weights shipped in the package")
     p.set_defaults(run=run)
 
 
@@ -29,7 +30,27 @@ def describe(name: str) -> dict[str, Any]:
             "description": entry.description}
 
 
+def run_pretrained(args: argparse.Namespace) -> int:
+    from ..zoo import pretrained_models
+
+    rows = [e.to_dict() for e in pretrained_models() if args.filter in e.name]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no pretrained weights are shipped in this version")
+        return 0
+    print(f"{'name':<22}{'task':<9}{'setting':<14}{'steps':>8}  dev PSNR (dB)  training data")
+    for e in pretrained_models():
+        if args.filter in e.name:
+            dev = ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())
+            print(f"{e.name:<22}{e.task:<9}{e.setting_text():<14}{e.steps:>8}  {dev:<14} {e.training_data}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.pretrained:
+        return run_pretrained(args)
     rows = [describe(n) for n in model_names() if args.filter in n]
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -23,21 +23,31 @@ def pad_multiple(ratio: float, num_scales: int) -> int:
 
 
 def level_sizes(height: int, width: int, ratio: float, num_scales: int) -> list[Size]:
-    """Spatial size of each pyramid level, level 0 the finest: round(size * ratio**s), at least 1."""
+    """Spatial size of each pyramid level, level 0 the finest: round(size * ratio**s), at least 1.
+
+    For ratio 1/m the input is padded to a multiple of m**(S-1), and the sizes are the exact integer quotients
+    (written as floor division so that exported graphs keep height and width symbolic)."""
+    factor = integer_factor(ratio)
+    exact = torch.compiler.is_exporting() or (height % factor ** (num_scales - 1) == 0
+                                              and width % factor ** (num_scales - 1) == 0) if factor else False
+    if factor and exact:
+        return [(height // factor**s, width // factor**s) for s in range(num_scales)]
     return [(max(1, round(height * ratio**s)), max(1, round(width * ratio**s))) for s in range(num_scales)]
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     """Replicate-pad right/bottom so height and width are multiples of `multiple` (as the reference code)."""
+    if multiple == 1:
+        return x
     h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+    if not torch.compiler.is_exporting() and h % multiple == 0 and w % multiple == 0:
+        return x
+    return F.pad(x, (0, (-w) % multiple, 0, (-h) % multiple), mode="replicate")
 
 
 def bilinear(x: torch.Tensor, size: Size, align_corners: bool) -> torch.Tensor:
-    """Bilinear resize without anti-aliasing (the reference code's `F.interpolate`)."""
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
+    """Bilinear resize without anti-aliasing (the reference code's `F.interpolate`); to the same size it is the
+    identity (source and destination grids coincide)."""
     return F.interpolate(x, size=size, mode="bilinear", align_corners=align_corners)
 
 

@@ -1,0 +1,135 @@
+"""`scn restore INPUT... -o OUT`: restore people's own images with a shipped or given model."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ..data.io import IMAGE_SUFFIXES
+from ..errors import ScnError
+from ..inference.api import resolve_model, task_setting
+from ..inference.engine import DEFAULT_MAX_MEMORY, Restorer, onnx_forward
+from ..inference.images import DEFAULT_MAX_PIXELS, WRITE_SUFFIXES, read_picture, write_picture
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("restore", help="restore your own images (super-resolve, denoise, remove JPEG artifacts)",
+                       description="Restore images with the shipped model for the task, or --model.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="an output file (one input) or a folder")
+    p.add_argument("--task", choices=("sr", "denoise", "jpeg"), default="sr")
+    p.add_argument("--scale", type=int, help="SR scale: 2, 3 or 4 (default 2)")
+    p.add_argument("--sigma", type=float, help="noise level on the 0..255 scale (denoise)")
+    p.add_argument("--quality", type=int, help="JPEG quality the image was saved at (jpeg)")
+    p.add_argument("--model", metavar="NAME|PATH", help="a shipped model name or a checkpoint (default: shipped)")
+    p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
+                   help="onnxruntime runs a model exported by `scn export` (--model FILE.onnx)")
+    p.add_argument("--ensemble", action="store_true", help="x8 flips/rotations averaged (slower, a bit better)")
+    p.add_argument("--tile", type=int, help="tile size in input pixels (0: never tile; default: automatic)")
+    p.add_argument("--tile-overlap", type=int, help="overlap between tiles (default: the coarsest level's field)")
+    p.add_argument("--max-memory", type=float, default=DEFAULT_MAX_MEMORY / 1e9, metavar="GB",
+                   help="tile automatically above this much activation memory (default %(default)g)")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--half", action="store_true", help="fp16 on CUDA")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run)
+
+
+def expand_inputs(items: list[str]) -> list[Path]:
+    """Files as given, folders' images (sorted), glob patterns expanded; an error when nothing matches."""
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise ScnError(f"{path}: no images in this folder")
+            out.extend(found)
+        elif path.exists() or not glob.has_magic(item):
+            out.append(path)
+        else:
+            matches = sorted(Path(m) for m in glob.glob(item) if Path(m).is_file())
+            if not matches:
+                raise ScnError(f"{item}: no file matches this pattern")
+            out.extend(matches)
+    return list(dict.fromkeys(out))
+
+
+def output_paths(inputs: list[Path], output: Path) -> list[Path]:
+    if len(inputs) == 1 and output.suffix.lower() in WRITE_SUFFIXES and not output.is_dir():
+        return [output]
+    if output.exists() and not output.is_dir():
+        raise ScnError(f"{output}: with several inputs the output must be a folder")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ScnError(f"{output}: cannot create the output folder ({e.strerror or e})") from None
+    names = [p.stem + (p.suffix if p.suffix.lower() in WRITE_SUFFIXES else ".png") for p in inputs]
+    if len(set(names)) != len(names):
+        raise ScnError("two inputs have the same file name; restore them into different folders")
+    return [output / n for n in names]
+
+
+def make_restorer(args: argparse.Namespace, setting: int) -> Restorer:
+    common = dict(device=args.device, half=args.half, ensemble=args.ensemble, tile=args.tile,
+                  tile_overlap=args.tile_overlap, max_memory=args.max_memory * 1e9, progress=not args.no_progress)
+    if args.backend == "onnxruntime":
+        if not args.model or Path(args.model).suffix != ".onnx":
+            raise ScnError("--backend onnxruntime needs --model FILE.onnx (made by `scn export --format onnx`)")
+        config = onnx_config(Path(args.model))
+        if config.task != args.task or (args.task == "sr" and config.scale != setting):
+            raise ScnError(f"{args.model}: a {config.task} x{config.scale} model does not fit this task/setting")
+        return Restorer(config=config, forward=onnx_forward(args.model, args.device), **common)
+    return Restorer(resolve_model(args.model, args.task, setting), **common)
+
+
+def onnx_config(path: Path):
+    from ..config import ModelConfig
+
+    try:
+        import onnx
+    except ImportError:
+        raise ScnError("--backend onnxruntime needs onnx and onnxruntime: pip install 'scn[onnx]'") from None
+    if not path.is_file():
+        raise ScnError(f"{path}: no such file")
+    model = onnx.load(str(path), load_external_data=False)
+    meta = {p.key: p.value for p in model.metadata_props}
+    if "scn_config" not in meta:
+        raise ScnError(f"{path}: an ONNX file without scn metadata; export it with `scn export`")
+    return ModelConfig.from_dict(json.loads(meta["scn_config"]))
+
+
+def run(args: argparse.Namespace) -> int:
+    setting = task_setting(args.task, args.scale, args.sigma, args.quality)
+    inputs = expand_inputs(args.inputs)
+    outputs = output_paths(inputs, Path(args.output))
+    restorer = make_restorer(args, setting)
+    failures = 0
+    bar = tqdm(list(zip(inputs, outputs)), desc="restore", unit="img",
+               disable=None if not args.no_progress else True)
+    for src, dst in bar:
+        try:
+            if dst.exists() and dst.resolve() == src.resolve():
+                raise ScnError("refusing to overwrite the input; choose another output")
+            if dst.exists() and not args.overwrite:
+                raise ScnError(f"{dst} exists; add --overwrite to replace it")
+            write_picture(restorer.restore(read_picture(src, args.max_pixels)), dst)
+        except ScnError as e:
+            failures += 1
+            message = str(e) if str(e).startswith(str(src)) else f"{src}: {e}"
+            tqdm.write(f"scn restore: {message}", file=sys.stderr)
+        except MemoryError:
+            failures += 1
+            tqdm.write(f"scn restore: {src}: out of memory; use --tile 256 or a lower --max-memory", file=sys.stderr)
+    done = len(inputs) - failures
+    if len(inputs) > 1 or failures:
+        print(f"restored {done} of {len(inputs)} image(s) into {args.output}", file=sys.stderr)
+    return 0 if failures == 0 else 1

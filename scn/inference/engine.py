@@ -1,0 +1,115 @@
+"""`Restorer`: one model (PyTorch or ONNX Runtime) applied to pictures: colour handling, tiling, ensemble."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..archs import RestorationNet
+from ..config import ModelConfig
+from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
+from ..data.resize import imresize
+from ..errors import ScnError
+from ..evaluation.ensemble import self_ensemble
+from .images import Picture
+from .tiling import auto_tile, default_overlap, tile_alignment, tiled_forward
+
+DEFAULT_MAX_MEMORY = 1.5e9  # bytes of activations before tiling switches on
+MIN_SIDE = 4
+
+
+class Restorer:
+    """Restores `Picture`s with one network.
+
+    Colour handling: an RGB model on a gray picture sees it repeated to 3 channels and returns their mean; a gray
+    model (denoise, JPEG) on a colour picture works on BT.601 Y and keeps Cb/Cr (bicubic-upscaled for SR).
+    Alpha is resized bicubically on its own (SR) or kept (restoration).
+    """
+
+    def __init__(self, model: RestorationNet | None = None, *, config: ModelConfig | None = None,
+                 forward: Callable[[torch.Tensor], torch.Tensor] | None = None, device: str = "cpu",
+                 half: bool = False, ensemble: bool = False, tile: int | None = None, tile_overlap: int | None = None,
+                 max_memory: float = DEFAULT_MAX_MEMORY, progress: bool = False) -> None:
+        if model is None and (forward is None or config is None):
+            raise ValueError("Restorer needs a model, or a forward function with its config")
+        self.config: ModelConfig = model.config if model is not None else config  # type: ignore[assignment]
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ScnError("--device cuda asked for but no CUDA device is available; use --device cpu")
+        if half and not device.startswith("cuda"):
+            raise ScnError("--half needs --device cuda (fp16 is slow or unsupported on the CPU)")
+        self.device, self.half, self.ensemble = device, half, ensemble
+        self.tile, self.max_memory, self.progress = tile, max_memory, progress
+        self.overlap = default_overlap(self.config) if tile_overlap is None else tile_overlap
+        if model is not None:
+            model = model.to(device).eval()
+            if half:
+                model = model.half()
+            self._model = model
+        self._forward = forward
+
+    def network(self, x: torch.Tensor) -> torch.Tensor:
+        """The bare network on a (1, C, h, w) float tensor in [0, 1]."""
+        if self._forward is not None:
+            return self._forward(x)
+        with torch.inference_mode():
+            x = x.to(self.device, torch.float16 if self.half else torch.float32)
+            return self._model(x).float()
+
+    def run(self, x: torch.Tensor) -> torch.Tensor:
+        """Network (with ensemble) over tiles when needed; (1, C, h, w) -> (1, C, h*s, w*s) on the CPU."""
+        h, w = x.shape[-2:]
+        tile = self.tile if self.tile is not None else auto_tile(self.config, h, w, self.max_memory)
+        fn = (lambda t: self_ensemble(self.network, t)) if self.ensemble else self.network
+        report = None
+        if self.progress and tile:
+            report = lambda done, total: print(f"\r  tile {done}/{total}", end="" if done < total else "\n",  # noqa: E731
+                                               file=sys.stderr, flush=True)
+        return tiled_forward(fn, x, self.config.scale, tile, self.overlap, tile_alignment(self.config), report)
+
+    def restore(self, pic: Picture) -> Picture:
+        h, w = pic.color.shape[:2]
+        if min(h, w) < MIN_SIDE:
+            raise ScnError(f"the image is {w}x{h}; scn restores images of at least {MIN_SIDE}x{MIN_SIDE} pixels")
+        s, model_channels = self.config.scale, self.config.channels
+        color = pic.color
+        if model_channels == 3:
+            rgb = np.repeat(color, 3, axis=2) if pic.gray else color
+            out = self._apply(rgb)
+            out = out.mean(axis=2, keepdims=True) if pic.gray else out
+        elif pic.gray:
+            out = self._apply(color)
+        else:  # a gray model on a colour picture: Y through the model, Cb/Cr kept
+            ycbcr = rgb_to_ycbcr(color)
+            y = self._apply((ycbcr[..., :1] / 255.0).astype(np.float32)) * 255.0
+            cbcr = ycbcr[..., 1:] if s == 1 else imresize(ycbcr[..., 1:], float(s))
+            out = np.clip(ycbcr_to_rgb(np.concatenate([y, cbcr], axis=2)), 0, 1).astype(np.float32)
+        alpha = pic.alpha
+        if alpha is not None and s > 1:
+            alpha = np.clip(imresize(alpha, float(s)), 0, 1)
+        return Picture(out, alpha, pic.bits)
+
+    def _apply(self, color: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1), dtype=np.float32))[None]
+        y = self.run(x)[0].clamp(0, 1)
+        return y.permute(1, 2, 0).numpy()
+
+
+def onnx_forward(path: str | Path, device: str = "cpu") -> Callable[[torch.Tensor], torch.Tensor]:
+    """A forward function running an exported ONNX model with ONNX Runtime (the `onnxruntime` extra)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ScnError("--backend onnxruntime needs the onnxruntime package: pip install 'scn[onnx]'") from None
+    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device.startswith("cuda") else \
+        ["CPUExecutionProvider"]
+    session = ort.InferenceSession(str(path), providers=providers)
+    name = session.get_inputs()[0].name
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(session.run(None, {name: x.float().cpu().numpy()})[0])
+
+    return forward

@@ -1,0 +1,181 @@
+"""Images as people have them: PNG, JPEG, BMP, TIFF, WebP; 8 or 16 bits; gray, RGB, RGBA, palette; EXIF
+orientation. Read into float32 in [0, 1] (colour and alpha apart) and written back in the input's bit depth.
+
+16-bit colour PNGs are read and written with `pypng` (Pillow reduces them to 8 bits); 16-bit gray goes through
+Pillow. Outputs are written to a temporary name and renamed, so a crash leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..data.io import ImageError
+
+DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP: a photo, not a decompression bomb
+WRITE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
+                  ".webp": "WEBP"}
+
+
+@dataclass
+class Picture:
+    """Colour (H, W, 1 or 3) and optional alpha (H, W), float32 in [0, 1], with the file's bit depth."""
+
+    color: np.ndarray
+    alpha: np.ndarray | None = None
+    bits: int = 8
+
+    @property
+    def gray(self) -> bool:
+        return self.color.shape[2] == 1
+
+
+def _png_header(path: Path) -> tuple[int, int, int, int] | None:
+    """(width, height, bit depth, colour type) of a PNG, None for other files."""
+    with open(path, "rb") as f:
+        head = f.read(29)
+    if len(head) < 29 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return (int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big"), head[24], head[25])
+
+
+def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageError(f"{path}: declares {width}x{height} = {width * height:,} pixels, above the limit of "
+                         f"{max_pixels:,} (a decompression bomb?); raise it with --max-pixels if the file is real")
+
+
+def _read_png16(path: Path) -> Picture:
+    import png  # pypng
+
+    width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+    planes = info["planes"]
+    data = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
+    data = data.astype(np.float32) / 65535.0
+    has_alpha = info.get("alpha", False)
+    color = data[..., : planes - 1] if has_alpha else data
+    return Picture(np.ascontiguousarray(color), data[..., -1].copy() if has_alpha else None, bits=16)
+
+
+def read_picture(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
+    """Read an image file (EXIF orientation applied); one-line ImageError for anything unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path}: empty file (0 bytes)")
+    header = _png_header(path)
+    if header:
+        _check_pixels(path, header[0], header[1], max_pixels)
+        if header[2] == 16 and header[3] in (2, 4, 6):  # 16-bit RGB, gray+alpha, RGBA
+            try:
+                return _read_png16(path)
+            except Exception as e:  # noqa: BLE001 - pypng raises its own error types
+                raise ImageError(f"{path}: unreadable 16-bit PNG ({type(e).__name__})") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                with Image.open(path) as im:
+                    _check_pixels(path, im.width, im.height, max_pixels)
+                    im.load()
+                    im = ImageOps.exif_transpose(im)
+                    return _to_picture(im)
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file Pillow can read") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise ImageError(f"{path}: unreadable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") \
+            from None
+
+
+def _to_picture(im: Image.Image) -> Picture:
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(im, dtype=np.float32)
+        return Picture((np.clip(arr, 0, 65535) / 65535.0)[..., None], None, bits=16)
+    if im.mode == "F":
+        return Picture(np.clip(np.asarray(im, dtype=np.float32), 0, 1)[..., None], None, bits=16)
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("1", "L"):
+        return Picture((np.asarray(im.convert("L"), dtype=np.float32) / 255.0)[..., None])
+    if im.mode == "LA":
+        arr = np.asarray(im, dtype=np.float32) / 255.0
+        return Picture(arr[..., :1].copy(), arr[..., 1].copy())
+    if im.mode in ("RGBA", "RGBa", "PA"):
+        arr = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
+        return Picture(arr[..., :3].copy(), arr[..., 3].copy())
+    return Picture(np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0)
+
+
+def _quantise(x: np.ndarray, bits: int) -> np.ndarray:
+    peak = 65535.0 if bits == 16 else 255.0
+    return np.floor(np.clip(x, 0, 1) * peak + 0.5).astype(np.uint16 if bits == 16 else np.uint8)
+
+
+def picture_to_pil(pic: Picture) -> Image.Image:
+    """8-bit PIL image of a picture (L, LA, RGB or RGBA)."""
+    color = _quantise(pic.color, 8)
+    if pic.alpha is not None:
+        arr = np.concatenate([color, _quantise(pic.alpha, 8)[..., None]], axis=2)
+        return Image.fromarray(arr, "LA" if pic.gray else "RGBA")
+    return Image.fromarray(color[..., 0], "L") if pic.gray else Image.fromarray(color, "RGB")
+
+
+def output_format(path: Path) -> str:
+    fmt = WRITE_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"{path}: unknown output format {path.suffix!r}; use one of "
+                         f"{', '.join(sorted(WRITE_SUFFIXES))}")
+    return fmt
+
+
+def write_picture(pic: Picture, path: str | Path) -> Path:
+    """Write `pic` in the format its suffix names, 16 bits where the input had 16 and the format allows it
+    (PNG, TIFF gray), atomically."""
+    path = Path(path)
+    fmt = output_format(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    except OSError as e:
+        raise ImageError(f"{path}: cannot write into {path.parent} ({e.strerror or e})") from None
+    os.close(fd)
+    try:
+        if pic.bits == 16 and fmt == "PNG" and not (pic.gray and pic.alpha is None):
+            _write_png16(pic, tmp)
+        elif pic.bits == 16 and fmt in ("PNG", "TIFF") and pic.gray and pic.alpha is None:
+            Image.fromarray(_quantise(pic.color[..., 0], 16)).save(tmp, format=fmt)
+        else:
+            im = picture_to_pil(pic)
+            if fmt == "JPEG" and im.mode in ("RGBA", "LA"):
+                im = im.convert("RGB" if im.mode == "RGBA" else "L")  # JPEG has no alpha
+            im.save(tmp, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ImageError(f"{path}: cannot write ({e.strerror or e})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _write_png16(pic: Picture, path: str) -> None:
+    import png
+
+    arr = _quantise(pic.color, 16)
+    if pic.alpha is not None:
+        arr = np.concatenate([arr, _quantise(pic.alpha, 16)[..., None]], axis=2)
+    h, w, planes = arr.shape
+    writer = png.Writer(w, h, bitdepth=16, greyscale=pic.gray, alpha=pic.alpha is not None)
+    with open(path, "wb") as f:
+        writer.write(f, arr.reshape(h, w * planes))

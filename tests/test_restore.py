@@ -1,0 +1,307 @@
+"""`scn restore`, `scn.restore`, images as people have them, tiling, export, the model zoo, `scn demo`."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import scn
+import scn.zoo as zoo
+from scn.cli.demo_cmd import demo_photo
+from scn.cli.main import main
+from scn.inference.engine import Restorer
+from scn.inference.images import Picture, read_picture, write_picture
+from scn.metrics import psnr
+from conftest import TINY
+
+
+def tame(model: scn.RestorationNet) -> scn.RestorationNet:
+    """An untrained model whose residual branches are small, so it behaves like a trained one (smooth, stable);
+    raw random SCNs amplify their input across blocks and are no fair test of tiling."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("conv2.weight_g") or (".taps." in name and name.endswith("weight_g")):
+                p.mul_(0.1)
+    return model.eval()
+
+
+def quick_fit(model: scn.RestorationNet, steps: int = 150) -> scn.RestorationNet:
+    """A few seconds of x2 training on the demo photo: enough for image-like, stable outputs (an untrained SCN
+    is chaotic and no fair test of tiling)."""
+    photo = demo_photo()
+    lr = torch.from_numpy(scn.data.imresize(photo, 0.5).transpose(2, 0, 1) / 255.0).float()
+    hr = torch.from_numpy(photo.transpose(2, 0, 1) / 255.0).float()
+    rng = np.random.default_rng(0)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    for _ in range(steps):
+        ys, xs = rng.integers(0, lr.shape[1] - 24, 8), rng.integers(0, lr.shape[2] - 24, 8)
+        x = torch.stack([lr[:, y:y + 24, x:x + 24] for y, x in zip(ys, xs)])
+        y = torch.stack([hr[:, 2 * y:2 * y + 48, 2 * x:2 * x + 48] for y, x in zip(ys, xs)])
+        loss = torch.nn.functional.l1_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def sr_ckpt(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ckpt") / "sr_x2.safetensors"
+    model = scn.create_model("scn_small_x2", num_blocks=4, num_features=16, align_corners=False)
+    return scn.save_model(quick_fit(model), path)
+
+
+@pytest.fixture(scope="module")
+def denoise_ckpt(tmp_path_factory) -> Path:
+    torch.manual_seed(1)
+    path = tmp_path_factory.mktemp("ckpt") / "dn.safetensors"
+    return scn.save_model(tame(scn.create_model("scn_denoise", **TINY)), path)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scn.cli.main", *args], capture_output=True, text=True)
+
+
+def photo_crop() -> np.ndarray:
+    return demo_photo()[100:400, 150:410]  # 300x260 of a real photograph (matplotlib's sample data)
+
+
+# -- tiling --------------------------------------------------------------------------------------------------------
+
+def test_tiled_equals_untiled_on_a_real_photo(sr_ckpt: Path) -> None:
+    """The 300x260 crop at x2 with 96-pixel tiles: the pyramid of an aligned tile samples the image in the same
+    phase as the whole image's (align_corners=False, the shipped models' setting)."""
+    model = scn.load_model(sr_ckpt)
+    pic = Picture(photo_crop().astype(np.float32) / 255)
+    full = Restorer(model, tile=0).restore(pic).color
+    tiled = Restorer(model, tile=96).restore(pic).color
+    a, b = np.floor(full * 255 + 0.5), np.floor(tiled * 255 + 0.5)
+    assert full.shape == (600, 520, 3)
+    assert psnr(a, b) > 50 and np.abs(a - b).max() <= 2
+
+
+def test_tiling_switches_on_by_itself(sr_ckpt: Path) -> None:
+    model = scn.load_model(sr_ckpt)
+    x = torch.rand(1, 3, 120, 100)
+    auto = Restorer(model, max_memory=2e6)  # far below what 120x100 needs
+    assert scn.inference.tiling.auto_tile(model.config, 120, 100, 2e6) > 0
+    explicit = Restorer(model, tile=scn.inference.tiling.auto_tile(model.config, 120, 100, 2e6))
+    assert torch.equal(auto.run(x), explicit.run(x))
+    assert scn.inference.tiling.auto_tile(model.config, 120, 100, 1e12) == 0
+
+
+# -- the Python API ------------------------------------------------------------------------------------------------
+
+def test_api_returns_the_kind_it_was_given(sr_ckpt: Path, tmp_path: Path) -> None:
+    rgb = photo_crop()[:40, :32]
+    out = scn.restore(rgb, "sr", scale=2, model=sr_ckpt)
+    assert out.dtype == np.uint8 and out.shape == (80, 64, 3)
+    gray16 = (rgb[..., 0].astype(np.uint16) * 257)
+    out16 = scn.restore(gray16, "sr", model=sr_ckpt)
+    assert out16.dtype == np.uint16 and out16.shape == (80, 64)
+    outf = scn.restore(rgb.astype(np.float32) / 255, "sr", model=sr_ckpt)
+    assert outf.dtype == np.float32 and np.abs(outf * 255 - out).max() <= 1
+    pil = scn.restore(Image.fromarray(rgb), "sr", model=sr_ckpt)
+    assert isinstance(pil, Image.Image) and pil.size == (64, 80)
+    Image.fromarray(rgb).save(tmp_path / "in.png")
+    written = scn.restore(tmp_path / "in.png", "sr", model=sr_ckpt, output=tmp_path / "out.png")
+    assert Image.open(written).size == (64, 80)
+    with pytest.raises(scn.ScnError, match="needs sigma"):
+        scn.restore(rgb, "denoise")
+    with pytest.raises(scn.ScnError, match="not x3"):
+        scn.restore(rgb, "sr", scale=3, model=sr_ckpt)
+
+
+def test_gray_model_on_colour_keeps_chroma(denoise_ckpt: Path) -> None:
+    rgb = photo_crop()[:48, :48]
+    out = scn.restore(rgb, "denoise", sigma=25, model=denoise_ckpt)
+    assert out.shape == rgb.shape
+    from scn.data import rgb_to_ycbcr
+
+    cin, cout = rgb_to_ycbcr(rgb)[..., 1:], rgb_to_ycbcr(out)[..., 1:]
+    assert np.abs(cin - cout).mean() < 2.0  # Cb/Cr kept (up to rounding and clipping)
+
+
+# -- files as people have them --------------------------------------------------------------------------------------
+
+def test_formats_bit_depths_alpha_palette_exif(sr_ckpt: Path, tmp_path: Path) -> None:
+    rgb = photo_crop()[:24, :20]
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 200, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE).save(tmp_path / "p.png")
+    Image.fromarray(rgb).save(tmp_path / "j.jpg", quality=95)
+    Image.fromarray(rgb).save(tmp_path / "w.webp")
+    Image.fromarray(rgb).save(tmp_path / "b.bmp")
+    Image.fromarray(rgb[..., 0]).save(tmp_path / "g.tif")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when displayed
+    Image.fromarray(rgb).save(tmp_path / "rot.jpg", exif=exif.tobytes())
+    write_picture(Picture((rgb / 255.0).astype(np.float32), None, bits=16), tmp_path / "c16.png")
+    out = tmp_path / "out"
+    assert main(["restore", str(tmp_path), "-o", str(out), "--model", str(sr_ckpt), "--no-progress"]) == 0
+    a = Image.open(out / "a.png")
+    assert a.mode == "RGBA" and a.size == (40, 48) and abs(np.asarray(a)[..., 3].astype(int) - 200).max() <= 1
+    assert Image.open(out / "p.png").size == (40, 48)
+    assert Image.open(out / "g.tif").mode == "L"
+    assert Image.open(out / "rot.jpg").size == (48, 40)  # EXIF orientation applied: portrait becomes landscape
+    sixteen = read_picture(out / "c16.png")
+    assert sixteen.bits == 16 and sixteen.color.shape == (48, 40, 3)
+    for name in ("j.jpg", "w.webp", "b.bmp"):
+        assert Image.open(out / name).size == (40, 48)
+
+
+def test_sixteen_bit_round_trip(tmp_path: Path) -> None:
+    values = (np.arange(12 * 10 * 3).reshape(12, 10, 3) * 181 % 65536).astype(np.float32) / 65535
+    write_picture(Picture(values, values[..., 0].copy(), bits=16), tmp_path / "x.png")
+    back = read_picture(tmp_path / "x.png")
+    assert back.bits == 16 and np.abs(back.color - values).max() < 1e-6 and back.alpha is not None
+
+
+def bomb_png(path: Path, width: int, height: int) -> None:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("case", ["text_png", "zero_bytes", "one_pixel", "unwritable", "bomb"])
+def test_bad_inputs_are_one_line_errors_leaving_nothing(sr_ckpt: Path, tmp_path: Path, case: str) -> None:
+    src = tmp_path / "in.png"
+    out_dir = tmp_path / "out"
+    expect = {"text_png": "not an image", "zero_bytes": "empty file", "one_pixel": "at least 4x4",
+              "unwritable": "cannot", "bomb": "decompression bomb"}[case]
+    if case == "text_png":
+        src.write_text("hello, I am text")
+    elif case == "zero_bytes":
+        src.write_bytes(b"")
+    elif case == "one_pixel":
+        Image.new("RGB", (1, 1)).save(src)
+    elif case == "unwritable":
+        Image.fromarray(photo_crop()[:20, :20]).save(src)
+        (tmp_path / "afile").write_text("x")
+        out_dir = tmp_path / "afile" / "out"  # a folder that cannot be made
+    else:
+        bomb_png(src, 50000, 50000)
+    proc = cli("restore", str(src), "-o", str(out_dir), "--model", str(sr_ckpt), "--no-progress")
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith("restored ")]
+    assert len(lines) == 1 and expect in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and p.name not in ("in.png", "afile")]
+    assert not leftovers
+
+
+def test_bomb_limit_can_be_raised_and_batch_goes_on(sr_ckpt: Path, tmp_path: Path) -> None:
+    good = photo_crop()[:20, :24]
+    Image.fromarray(good).save(tmp_path / "a.png")
+    (tmp_path / "b.png").write_text("broken")
+    Image.fromarray(good).save(tmp_path / "c.png")
+    proc = cli("restore", str(tmp_path / "*.png"), "-o", str(tmp_path / "out"), "--model", str(sr_ckpt),
+               "--no-progress")
+    assert proc.returncode == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
+    assert "b.png" in proc.stderr and "restored 2 of 3" in proc.stderr
+    proc = cli("restore", str(tmp_path / "a.png"), "-o", str(tmp_path / "out2"), "--model", str(sr_ckpt),
+               "--no-progress", "--max-pixels", "100")
+    assert "above the limit of 100" in proc.stderr
+
+
+def test_never_overwrites_without_permission_and_never_the_input(sr_ckpt: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in.png"
+    Image.fromarray(photo_crop()[:20, :24]).save(src)
+    before = src.read_bytes()
+    dst = tmp_path / "o.png"
+    dst.write_bytes(b"keep me")
+    proc = cli("restore", str(src), "-o", str(dst), "--model", str(sr_ckpt), "--no-progress")
+    assert proc.returncode == 1 and "--overwrite" in proc.stderr and dst.read_bytes() == b"keep me"
+    assert cli("restore", str(src), "-o", str(dst), "--model", str(sr_ckpt), "--overwrite",
+               "--no-progress").returncode == 0
+    assert Image.open(dst).size == (48, 40)
+    proc = cli("restore", str(src), "-o", str(src), "--model", str(sr_ckpt), "--overwrite", "--no-progress")
+    assert proc.returncode == 1 and "overwrite the input" in proc.stderr and src.read_bytes() == before
+
+
+# -- export ------------------------------------------------------------------------------------------------------
+
+def test_onnx_runtime_equals_pytorch_on_an_unseen_size(sr_ckpt: Path, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    onnx_path = tmp_path / "m.onnx"
+    assert main(["export", "--model", str(sr_ckpt), "--format", "onnx", "-o", str(onnx_path)]) == 0
+    from scn.inference.engine import onnx_forward
+
+    model = scn.load_model(sr_ckpt)
+    x = torch.rand(1, 3, 37, 51)  # export used another size
+    with torch.no_grad():
+        torch.testing.assert_close(onnx_forward(onnx_path)(x), model(x), rtol=0, atol=1e-4)
+    img = photo_crop()[:30, :26]
+    Image.fromarray(img).save(tmp_path / "in.png")
+    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--backend", "onnxruntime",
+                 "--model", str(onnx_path), "--no-progress"]) == 0
+    ours = np.asarray(Image.open(tmp_path / "o.png")).astype(int)
+    reference = scn.restore(img, "sr", model=sr_ckpt).astype(int)
+    assert np.abs(ours - reference).max() <= 1
+
+
+def test_pt2_export_and_torchscript_message(sr_ckpt: Path, tmp_path: Path, capsys) -> None:
+    assert main(["export", "--model", str(sr_ckpt), "--format", "pt2", "-o", str(tmp_path / "m.pt2")]) == 0
+    program = torch.export.load(tmp_path / "m.pt2").module()
+    x = torch.rand(1, 3, 29, 43)
+    with torch.no_grad():
+        torch.testing.assert_close(program(x), scn.load_model(sr_ckpt)(x))
+    assert main(["export", "--model", str(sr_ckpt), "--format", "torchscript", "-o", str(tmp_path / "m.pt")]) == 2
+    assert "use --format pt2" in capsys.readouterr().err
+
+
+# -- the model zoo and the demo ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def fake_zoo(tmp_path: Path, sr_ckpt: Path, denoise_ckpt: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    entries = []
+    for name, ckpt, extra in [("scn_sr_x2", sr_ckpt, {"task": "sr", "scale": 2}),
+                              ("scn_denoise_blind", denoise_ckpt, {"task": "denoise", "sigma": [0, 55]})]:
+        target = folder / f"{name}.safetensors"
+        target.write_bytes(Path(ckpt).read_bytes())
+        entries.append({"name": name, "file": target.name, "sha256": zoo.sha256_of(target),
+                        "training_data": "none (test)", "steps": 0, "dev_psnr": {"Set5": 1.0}, **extra})
+    (folder / "manifest.json").write_text(json.dumps({"models": entries}))
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", folder)
+    return folder
+
+
+def test_zoo_lists_verifies_and_names_the_closest(fake_zoo: Path, capsys) -> None:
+    assert main(["models", "--pretrained", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} == {"scn_sr_x2", "scn_denoise_blind"}
+    assert next(r for r in rows if r["task"] == "sr")["scale"] == 2
+    assert next(r for r in rows if r["task"] == "denoise")["sigma"] == [0, 55]
+    assert zoo.pretrained_for("scn", "denoise", 25).config.task == "denoise"
+    with pytest.raises(zoo.ZooError, match="the closest is 'scn_sr_x2' \\(x2\\)"):
+        zoo.pretrained_for("scn", "sr", 4)
+    with pytest.raises(zoo.ZooError, match="no shipped jpeg weights"):
+        zoo.pretrained_for("scn", "jpeg", 10)
+    (fake_zoo / "scn_sr_x2.safetensors").write_bytes(b"tampered")
+    with pytest.raises(zoo.ZooError, match="fail their checksum"):
+        zoo.pretrained_for("scn", "sr", 2)
+
+
+def test_restore_uses_the_shipped_default_and_demo_runs(fake_zoo: Path, tmp_path: Path, capsys) -> None:
+    Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "in.png")
+    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--no-progress"]) == 0
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr()
+    assert {p.name for p in (tmp_path / "demo").iterdir()} == {"sr_x2.png", "denoise_s25.png"}
+    assert "sr" in out.out and "skipped sr 4" in out.err and "skipped jpeg 10" in out.err
