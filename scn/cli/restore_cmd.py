@@ -31,6 +31,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
                    help="onnxruntime runs a model exported by `scn export` (--model FILE.onnx)")
     p.add_argument("--ensemble", action="store_true", help="x8 flips/rotations averaged (slower, a bit better)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (faster on big images)")
     p.add_argument("--tile", type=int, help="tile size in input pixels (0: never tile; default: automatic)")
     p.add_argument("--tile-overlap", type=int, help="overlap between tiles (default: the coarsest level's field)")
     p.add_argument("--max-memory", type=float, default=DEFAULT_MAX_MEMORY / 1e9, metavar="GB",
@@ -88,7 +89,7 @@ def make_restorer(args: argparse.Namespace, setting: int) -> Restorer:
         if config.task != args.task or (args.task == "sr" and config.scale != setting):
             raise ScnError(f"{args.model}: a {config.task} x{config.scale} model does not fit this task/setting")
         return Restorer(config=config, forward=onnx_forward(args.model, args.device), **common)
-    return Restorer(resolve_model(args.model, args.task, setting), **common)
+    return Restorer(resolve_model(args.model, args.task, setting), compile=args.compile, **common)
 
 
 def onnx_config(path: Path):

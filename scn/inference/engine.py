@@ -33,7 +33,7 @@ class Restorer:
     def __init__(self, model: RestorationNet | None = None, *, config: ModelConfig | None = None,
                  forward: Callable[[torch.Tensor], torch.Tensor] | None = None, device: str = "cpu",
                  half: bool = False, ensemble: bool = False, tile: int | None = None, tile_overlap: int | None = None,
-                 max_memory: float = DEFAULT_MAX_MEMORY, progress: bool = False) -> None:
+                 max_memory: float = DEFAULT_MAX_MEMORY, progress: bool = False, compile: bool = False) -> None:
         if model is None and (forward is None or config is None):
             raise ValueError("Restorer needs a model, or a forward function with its config")
         self.config: ModelConfig = model.config if model is not None else config  # type: ignore[assignment]
@@ -48,6 +48,11 @@ class Restorer:
             model = model.to(device).eval()
             if half:
                 model = model.half()
+            if compile:
+                import torch._inductor.config as inductor_config
+
+                inductor_config.freezing = True  # fold weight norm and constants for inference
+                model = torch.compile(model, dynamic=False)
             self._model = model
         self._forward = forward
 

@@ -1,0 +1,67 @@
+"""Put a trained run's weights into the package's model zoo: fp16 safetensors, sha256, manifest entry, and the
+run's config, log and curves under docs/zoo/NAME/.
+
+    .venv/bin/python scripts/ship_weights.py RUN_DIR NAME --task sr --scale 2 \\
+        --training-data "T91 + BSD200" --hardware "2 CPU cores" --dev-psnr Set5=36.1 Set14=32.0 [--not-default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import scn
+from scn.zoo import WEIGHTS_DIR, sha256_of
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path)
+    ap.add_argument("name")
+    ap.add_argument("--task", choices=("sr", "denoise", "jpeg"), required=True)
+    ap.add_argument("--scale", type=int, default=1)
+    ap.add_argument("--sigma", type=float, nargs=2)
+    ap.add_argument("--quality", type=int, nargs=2)
+    ap.add_argument("--training-data", required=True)
+    ap.add_argument("--hardware", required=True)
+    ap.add_argument("--dev-psnr", nargs="*", default=[], metavar="SET=DB")
+    ap.add_argument("--weights", default="final.safetensors")
+    ap.add_argument("--not-default", action="store_true")
+    args = ap.parse_args()
+
+    model = scn.load_model(args.run / args.weights)
+    rows = list(csv.DictReader((args.run / "log.csv").open()))
+    steps, seconds = int(rows[-1]["step"]), float(rows[-1]["seconds"] or 0)
+    notes = (f"{args.name}: {args.task}; trained {steps} steps in {seconds / 3600:.2f} h on {args.hardware}; "
+             f"data {args.training_data}; config docs/zoo/{args.name}/config.yaml")
+    target = WEIGHTS_DIR / f"{args.name}.safetensors"
+    scn.save_model(model, target, half=True, notes=notes)
+    entry = {"name": args.name, "task": args.task, "file": target.name, "sha256": sha256_of(target),
+             "default": not args.not_default, "training_data": args.training_data, "steps": steps,
+             "dev_psnr": {k: float(v) for k, v in (item.split("=") for item in args.dev_psnr)},
+             "notes": f"{seconds / 3600:.2f} h on {args.hardware}"}
+    if args.task == "sr":
+        entry["scale"] = model.config.scale
+    if args.sigma:
+        entry["sigma"] = list(args.sigma)
+    if args.quality:
+        entry["quality"] = list(args.quality)
+    manifest_path = WEIGHTS_DIR / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["models"] = [m for m in manifest["models"] if m["name"] != args.name] + [entry]
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    docs = ROOT / "docs" / "zoo" / args.name
+    docs.mkdir(parents=True, exist_ok=True)
+    for name in ("config.yaml", "log.csv", "curves.png"):
+        if (args.run / name).exists():
+            shutil.copy(args.run / name, docs / name)
+    print(f"shipped {target} ({target.stat().st_size / 1e6:.2f} MB, sha256 {entry['sha256'][:16]}...)")
+
+
+if __name__ == "__main__":
+    main()
