@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from safetensors.torch import save_file
 
 
 from .archs import RestorationNet, build
+from .atomic import atomic_write
 from .config import ModelConfig
 from .errors import CheckpointError, ConfigError
 
@@ -41,17 +41,7 @@ def save_model(model: RestorationNet, path: str | os.PathLike[str], *, half: boo
     metadata.update({k: str(v) for k, v in config.to_dict().items()})
     metadata.update(extra_metadata or {})
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import atomic_write
 from .runner import Row
 
 SETTING_NAMES = {"sr": "x{}", "denoise": "σ{}", "jpeg": "q{}"}
@@ -35,14 +34,7 @@ def format_table(rows: list[Row]) -> str:
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, newline=""))
 
 
 def write_json(rows: list[Row], path: str | Path, meta: dict) -> None:

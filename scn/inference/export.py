@@ -3,13 +3,13 @@ padding and the crop back are inside the graph."""
 
 from __future__ import annotations
 
-import os
-import tempfile
+import json
 from pathlib import Path
 
 import torch
 
 from ..archs import RestorationNet
+from ..atomic import atomic_write
 from ..errors import ScnError
 from .tiling import tile_alignment
 
@@ -21,42 +21,16 @@ def min_side(model: RestorationNet) -> int:
     return max(16, 2 * tile_alignment(model.config))
 
 
-def export_onnx(model: RestorationNet, path: str | Path, opset: int | None = None) -> Path:
-    """Export with torch.export (dynamo) and symbolic height/width in [min_side, 16384]."""
-    try:
-        import onnx  # noqa: F401
-        import onnxscript  # noqa: F401
-    except ImportError:
-        raise ScnError("ONNX export needs onnx and onnxscript: pip install 'scn[onnx]'") from None
-    model = model.eval().float()
+def _example_and_shapes(model: RestorationNet) -> tuple[torch.Tensor, dict]:
+    """An example input and symbolic height / width in [min_side, MAX_SIDE]."""
     lo = min_side(model)
     h, w = torch.export.Dim("height", min=lo, max=MAX_SIDE), torch.export.Dim("width", min=lo, max=MAX_SIDE)
     example = torch.rand(1, model.config.channels, 3 * lo, 3 * lo + tile_alignment(model.config))
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".onnx", dir=path.parent)
-    os.close(fd)
-    try:
-        kwargs = {"opset_version": opset} if opset else {}
-        torch.onnx.export(model, (example,), tmp, dynamo=True, external_data=False, verbose=False,
-                          dynamic_shapes={"x": {2: h, 3: w}}, input_names=["image"], output_names=["restored"],
-                          **kwargs)
-        _add_metadata(tmp, model)
-        os.replace(tmp, path)
-    except ScnError:
-        raise
-    except Exception as e:  # noqa: BLE001 - the exporter raises many types
-        raise ScnError(f"ONNX export failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") \
-            from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return example, {"x": {2: h, 3: w}}
 
 
 def _add_metadata(path: str, model: RestorationNet) -> None:
     """Store the model's config in the ONNX file, so `scn restore --backend onnxruntime` needs nothing else."""
-    import json
-
     import onnx
 
     proto = onnx.load(path)
@@ -65,21 +39,33 @@ def _add_metadata(path: str, model: RestorationNet) -> None:
     onnx.save(proto, path)
 
 
+def export_onnx(model: RestorationNet, path: str | Path, opset: int | None = None) -> Path:
+    """Export with torch.export (dynamo) and symbolic height/width in [min_side, 16384]."""
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError:
+        raise ScnError("ONNX export needs onnx and onnxscript: pip install 'scn[onnx]'") from None
+    model = model.eval().float()
+    example, shapes = _example_and_shapes(model)
+    kwargs = {"opset_version": opset} if opset else {}
+
+    def write(tmp: str) -> None:
+        torch.onnx.export(model, (example,), tmp, dynamo=True, external_data=False, verbose=False,
+                          dynamic_shapes=shapes, input_names=["image"], output_names=["restored"], **kwargs)
+        _add_metadata(tmp, model)
+
+    try:
+        return atomic_write(path, write)
+    except Exception as e:  # noqa: BLE001 - the exporter raises many types
+        raise ScnError(f"ONNX export failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") \
+            from None
+
+
 def export_program(model: RestorationNet, path: str | Path) -> Path:
     """A torch.export ExportedProgram (`.pt2`, load with `torch.export.load(path).module()`), height and width
     symbolic. TorchScript cannot hold this: tracing bakes the pyramid's sizes into constants."""
     model = model.eval().float()
-    lo = min_side(model)
-    h, w = torch.export.Dim("height", min=lo, max=MAX_SIDE), torch.export.Dim("width", min=lo, max=MAX_SIDE)
-    example = torch.rand(1, model.config.channels, 3 * lo, 3 * lo + tile_alignment(model.config))
-    program = torch.export.export(model, (example,), dynamic_shapes={"x": {2: h, 3: w}})
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".pt2", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.export.save(program, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    example, shapes = _example_and_shapes(model)
+    program = torch.export.export(model, (example,), dynamic_shapes=shapes)
+    return atomic_write(path, lambda tmp: torch.export.save(program, tmp))

@@ -7,8 +7,6 @@ Pillow. Outputs are written to a temporary name and renamed, so a crash leaves n
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..atomic import atomic_write
 from ..data.io import ImageError
 
 DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP: a photo, not a decompression bomb
@@ -145,12 +144,8 @@ def write_picture(pic: Picture, path: str | Path) -> Path:
     (PNG, TIFF gray), atomically."""
     path = Path(path)
     fmt = output_format(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    except OSError as e:
-        raise ImageError(f"{path}: cannot write into {path.parent} ({e.strerror or e})") from None
-    os.close(fd)
-    try:
+
+    def write(tmp: str) -> None:
         if pic.bits == 16 and fmt == "PNG" and not (pic.gray and pic.alpha is None):
             _write_png16(pic, tmp)
         elif pic.bits == 16 and fmt in ("PNG", "TIFF") and pic.gray and pic.alpha is None:
@@ -160,13 +155,11 @@ def write_picture(pic: Picture, path: str | Path) -> Path:
             if fmt == "JPEG" and im.mode in ("RGBA", "LA"):
                 im = im.convert("RGB" if im.mode == "RGBA" else "L")  # JPEG has no alpha
             im.save(tmp, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
-        os.replace(tmp, path)
+
+    try:
+        return atomic_write(path, write)
     except OSError as e:
-        raise ImageError(f"{path}: cannot write ({e.strerror or e})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        raise ImageError(f"{path}: cannot write into {path.parent} ({e.strerror or e})") from None
 
 
 def _write_png16(pic: Picture, path: str) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import errno
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..atomic import atomic_write as write_atomically
 from ..errors import ScnError
 
 
@@ -19,20 +18,12 @@ class TrainError(ScnError):
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """`write(tmp_path)` then fsync and rename over `path`; on failure `path` is untouched."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    """`scn.atomic.atomic_write`, with a failure (a full disk) turned into a one-line TrainError."""
     try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomically(path, write)
     except OSError as e:
         reason = "no space left on device" if e.errno == errno.ENOSPC else (e.strerror or str(e))
         raise TrainError(f"cannot write {path}: {reason}; the previous file is kept") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def save_state(state: dict[str, Any], path: Path) -> None:
