@@ -99,7 +99,8 @@ class Restorer:
 
     def _apply(self, color: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1), dtype=np.float32))[None]
-        y = self.run(x)[0].clamp(0, 1)
+        y = self.run(x)[0]
+        y = y.clamp(0, 1) if y.is_inference() else y.clamp_(0, 1)  # in place on big tiled outputs
         return y.permute(1, 2, 0).numpy()
 
 

@@ -118,8 +118,13 @@ def _to_picture(im: Image.Image) -> Picture:
 
 
 def _quantise(x: np.ndarray, bits: int) -> np.ndarray:
+    """Round to the bit depth, with a single float temporary (big images)."""
     peak = 65535.0 if bits == 16 else 255.0
-    return np.floor(np.clip(x, 0, 1) * peak + 0.5).astype(np.uint16 if bits == 16 else np.uint8)
+    y = np.clip(x, 0, 1)
+    y *= peak
+    y += 0.5
+    np.floor(y, out=y)
+    return y.astype(np.uint16 if bits == 16 else np.uint8)
 
 
 def picture_to_pil(pic: Picture) -> Image.Image:
