@@ -42,11 +42,17 @@ def save_comparison(path: Path, panels: list[tuple[np.ndarray, str]], title: str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.6))
-    for ax, (img, caption) in zip(axes, panels):
-        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
-        ax.set_title(caption, fontsize=10)
-        ax.axis("off")
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 8.6))
+    h, w = panels[0][0].shape[:2]
+    half = min(h, w) // 7
+    cy, cx = int(h * 0.42), w // 2  # a zoomed crop of the face, where differences show
+    for column, (img, caption) in enumerate(panels):
+        crop = img[cy - half: cy + half, cx - half: cx + half]
+        for row, shown in enumerate((img, crop)):
+            ax = axes[row, column]
+            ax.imshow(shown, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
+            ax.set_title(caption if row == 0 else "zoomed", fontsize=10)
+            ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
