@@ -112,7 +112,9 @@ def onnx_forward(path: str | Path, device: str = "cpu") -> Callable[[torch.Tenso
         raise ScnError("--backend onnxruntime needs the onnxruntime package: pip install 'scn[onnx]'") from None
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device.startswith("cuda") else \
         ["CPUExecutionProvider"]
-    session = ort.InferenceSession(str(path), providers=providers)
+    options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = False  # tiles of several sizes would otherwise grow the arena (RSS) for good
+    session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
     name = session.get_inputs()[0].name
 
     def forward(x: torch.Tensor) -> torch.Tensor:
