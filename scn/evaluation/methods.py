@@ -145,7 +145,6 @@ def resolve_weights(path: Path, setting: int, suffixes: tuple[str, ...]) -> Path
 
 def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu") -> Method:
     """The method a command-line spec names, checked against `task`."""
-    from ..checkpoint import load_model
     from ..peers import load_arcnn, load_dncnn, load_imdn
 
     kind, _, arg = spec.partition(":")
@@ -162,7 +161,7 @@ def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu
         root = Path(arg)
         method = TorchMethod(kind, tasks, lambda s: loader(resolve_weights(root, s, suffixes)), ensemble, device)
     elif spec.endswith(".safetensors") or Path(spec).is_file():
-        method = _checkpoint_method(spec, task, ensemble, device, load_model)
+        method = _checkpoint_method(spec, ensemble, device)
     else:
         from ..zoo import pretrained_for
 
@@ -174,12 +173,14 @@ def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu
     return method
 
 
-def _checkpoint_method(spec: str, task: str, ensemble: bool, device: str, load_model) -> Method:
+def _checkpoint_method(spec: str, ensemble: bool, device: str) -> Method:
+    from ..checkpoint import load_model
+
     model = load_model(spec)
     cfg = model.config
 
     def load(setting: int) -> nn.Module:
-        if task == "sr" and cfg.scale != setting:
+        if cfg.task == "sr" and cfg.scale != setting:
             raise MethodError(f"{spec}: an x{cfg.scale} model cannot be scored at x{setting}")
         return model
 

@@ -22,8 +22,13 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     try:
         write_atomically(path, write)
     except OSError as e:
-        reason = "no space left on device" if e.errno == errno.ENOSPC else (e.strerror or str(e))
-        raise TrainError(f"cannot write {path}: {reason}; the previous file is kept") from None
+        raise write_error(path, e) from None
+
+
+def write_error(path: Path, error: OSError) -> TrainError:
+    """The one-line error for a file that could not be written (a full disk, say)."""
+    reason = "no space left on device" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+    return TrainError(f"cannot write {path}: {reason}; the previous file is kept")
 
 
 def save_state(state: dict[str, Any], path: Path) -> None:

@@ -24,7 +24,7 @@ from ..checkpoint import load_model, save_model
 from ..evaluation.methods import BicubicRGB, Identity, Method, TorchMethod
 from ..evaluation.runner import load_test_set, run_benchmark
 from ..registry import get_config
-from .checkpointing import TrainError, atomic_write, load_state, save_state
+from .checkpointing import TrainError, atomic_write, load_state, save_state, write_error
 from .config import TrainConfig
 from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
@@ -156,9 +156,10 @@ class Trainer:
         notes = (f"{self.config.notes} | trained {self.step} steps by scn train; "
                  f"config {json.dumps(self.config.to_dict(), sort_keys=True)}")
         path = self.out / name
-        model = self.weights_model()
-        atomic_write(path, lambda tmp: save_model(model, tmp, notes=notes))
-        return path
+        try:
+            return save_model(self.weights_model(), path, notes=notes)  # itself atomic
+        except OSError as e:
+            raise write_error(path, e) from None
 
     def checkpoint(self) -> None:
         save_state(self.state(), self.out / STATE_FILE)
