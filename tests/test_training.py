@@ -269,3 +269,21 @@ def test_images_smaller_than_a_patch_are_skipped(tmp_path: Path, capsys) -> None
     data["data"]["patch_size"] = 64
     with pytest.raises(scn.ScnError, match="every training image is smaller"):
         load_training_images(config_from_dict(data))
+
+
+def test_zero_tail_starts_as_the_skip_path() -> None:
+    from scn.archs.base import RestorationNet
+    from scn.models import create_model
+    from scn.training.loop import zero_tail
+
+    torch.manual_seed(0)
+    x = torch.rand(1, 1, 24, 20)
+    denoiser: RestorationNet = create_model("scn_small_denoise")
+    zero_tail(denoiser)
+    assert torch.equal(denoiser(x), x)
+    sr: RestorationNet = create_model("scn_small_x2")
+    zero_tail(sr, keep={"tail.bias"})
+    rgb = torch.rand(1, 3, 16, 24)  # a multiple of the pyramid's 8: no padding
+    assert sr.tail.bias.abs().sum() == 0  # zero_bias init; kept as loaded
+    expected = sr.shuffle(sr.skip(rgb - sr.config.image_mean)) + sr.config.image_mean
+    torch.testing.assert_close(sr(rgb), expected)

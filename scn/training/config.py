@@ -75,6 +75,7 @@ class TrainSection:
     amp: bool = True
     threads: int = 0
     init: str | None = None
+    zero_tail: bool = False
 
 
 @dataclass
