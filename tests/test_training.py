@@ -287,3 +287,20 @@ def test_zero_tail_starts_as_the_skip_path() -> None:
     assert sr.tail.bias.abs().sum() == 0  # zero_bias init; kept as loaded
     expected = sr.shuffle(sr.skip(rgb - sr.config.image_mean)) + sr.config.image_mean
     torch.testing.assert_close(sr(rgb), expected)
+
+
+@pytest.mark.parametrize("name", ["scn_small_denoise", "wdsr_small_x2", "scn_unshared_x2"])
+def test_zero_blocks_makes_every_block_the_identity(name: str) -> None:
+    from scn.models import create_model
+    from scn.training.loop import zero_blocks
+
+    torch.manual_seed(0)
+    model = create_model(name, num_blocks=2) if name != "scn_unshared_x2" else create_model(name)
+    zero_blocks(model)
+    features = torch.randn(1, model.config.num_features, 16, 16)
+    torch.testing.assert_close(model.run_body(features, model.config.num_scales, model.config.ratio), features)
+    model(torch.rand(1, model.config.channels, 16, 16)).square().mean().backward()
+    scales = [p for n, p in model.named_parameters() if n.startswith("body.0.") and n.endswith("conv2.weight_g")]
+    if name == "scn_unshared_x2":  # coarse levels' own bodies reach level 0 only once later blocks are non-zero
+        scales = scales[:1]
+    assert scales and all(p.grad is not None and p.grad.abs().sum() > 0 for p in scales), "no gradient at step 1"

@@ -76,6 +76,7 @@ class TrainSection:
     threads: int = 0
     init: str | None = None
     zero_tail: bool = False
+    zero_blocks: bool = False
 
 
 @dataclass

@@ -23,6 +23,8 @@ from ..archs import RestorationNet, build
 from ..checkpoint import load_model, save_model
 from ..evaluation.methods import BicubicRGB, Identity, Method, TorchMethod
 from ..evaluation.runner import load_test_set, run_benchmark
+from ..layers import WideBody
+from ..layers.scale_conv import ScaleTap
 from ..registry import get_config
 from .checkpointing import TrainError, atomic_write, load_state, save_state, write_error
 from .config import TrainConfig
@@ -82,6 +84,19 @@ def zero_tail(model: RestorationNet, keep: frozenset[str] | set[str] = frozenset
                 param.zero_()
 
 
+def zero_blocks(model: RestorationNet) -> None:
+    """Zero the last conv's scale (or weight) of every residual body and the biases of the scale-wise taps
+    (Fixup's / ReZero's start): each block starts as the identity, head-to-tail as a random linear map, and every
+    layer gets gradient from step 1."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, WideBody):
+                conv = module.conv2
+                (conv.weight_g if hasattr(conv, "weight_g") else conv.weight).zero_()
+            elif isinstance(module, ScaleTap) and module.pointwise.bias is not None:
+                module.pointwise.bias.zero_()
+
+
 def init_from(model: RestorationNet, path: str) -> list[str]:
     """Copy every weight of checkpoint `path` whose name and shape fit `model` (e.g. an x2 body into x3)."""
     source = load_model(path).state_dict()
@@ -115,6 +130,8 @@ class Trainer:
         self.model = build(self.model_config)
         if t.init and not resume:
             self.skipped_init = init_from(self.model, t.init)
+        if t.zero_blocks and not resume and not t.init:
+            zero_blocks(self.model)
         if t.zero_tail and not resume:
             loaded = set(self.model.state_dict()) - set(self.skipped_init) if t.init else set()
             zero_tail(self.model, keep=loaded)
