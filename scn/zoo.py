@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,15 +39,26 @@ class Pretrained:
     dev_psnr: dict[str, float] = field(default_factory=dict)
     notes: str = ""
 
-    def covers(self, task: str, setting: int) -> bool:
+    @property
+    def blind(self) -> bool:
+        """Trained over a range of noise levels / qualities, so it needs no level at run time."""
+        low, high = (self.sigma if self.task == "denoise" else self.quality) or (0, 0)
+        return self.task != "sr" and low < high
+
+    def covers(self, task: str, setting: int | None) -> bool:
+        """Whether this entry restores `task` at `setting` (None: an unknown level, which only blind ones take)."""
         if task != self.task:
             return False
+        if setting is None:
+            return self.blind
         if task == "sr":
             return setting == self.scale
         low, high = (self.sigma if task == "denoise" else self.quality) or (None, None)
         return low is not None and low <= setting <= high  # type: ignore[operator]
 
-    def distance(self, setting: int) -> float:
+    def distance(self, setting: int | None) -> float:
+        if setting is None:
+            return 0.0 if self.blind else math.inf
         if self.task == "sr":
             return abs(setting - self.scale)
         low, high = (self.sigma if self.task == "denoise" else self.quality) or (0, 0)
@@ -101,7 +113,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def find_pretrained(name: str, task: str, setting: int) -> Pretrained:
+def find_pretrained(name: str, task: str, setting: int | None) -> Pretrained:
     """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`."""
     entries = pretrained_models()
     if name != "scn":
@@ -116,7 +128,11 @@ def find_pretrained(name: str, task: str, setting: int) -> Pretrained:
     if hits:
         return hits[0]
     candidates = [e for e in entries if e.task == task]
-    setting_word = {"sr": f"x{setting}", "denoise": f"sigma {setting}", "jpeg": f"quality {setting}"}[task]
+    if setting is None:
+        flag = "--sigma" if task == "denoise" else "--quality"
+        setting_word = f"an unknown {'noise level' if task == 'denoise' else 'quality'} (give {flag})"
+    else:
+        setting_word = {"sr": f"x{setting}", "denoise": f"sigma {setting}", "jpeg": f"quality {setting}"}[task]
     if not candidates:
         raise ZooError(f"no shipped {task} weights yet for {setting_word}; pass --model with a checkpoint "
                        "trained by `scn train`")
@@ -139,6 +155,6 @@ def load_pretrained(entry: Pretrained):
     return load_model(path)
 
 
-def pretrained_for(name: str, task: str, setting: int):
+def pretrained_for(name: str, task: str, setting: int | None):
     """The shipped model `name` (or the default `scn`) for `task` at `setting`, loaded and verified."""
     return load_pretrained(find_pretrained(name, task, setting))

@@ -117,8 +117,8 @@ def test_api_returns_the_kind_it_was_given(sr_ckpt: Path, tmp_path: Path) -> Non
     Image.fromarray(rgb).save(tmp_path / "in.png")
     written = scn.restore(tmp_path / "in.png", "sr", model=sr_ckpt, output=tmp_path / "out.png")
     assert Image.open(written).size == (64, 80)
-    with pytest.raises(scn.ScnError, match="needs sigma"):
-        scn.restore(rgb, "denoise")
+    with pytest.raises(scn.ScnError, match="sigma does not apply to task 'sr'"):
+        scn.restore(rgb, "sr", sigma=25)
     with pytest.raises(scn.ScnError, match="not x3"):
         scn.restore(rgb, "sr", scale=3, model=sr_ckpt)
 
@@ -289,10 +289,15 @@ def test_zoo_lists_verifies_and_names_the_closest(fake_zoo: Path, capsys) -> Non
     assert next(r for r in rows if r["task"] == "sr")["scale"] == 2
     assert next(r for r in rows if r["task"] == "denoise")["sigma"] == [0, 55]
     assert zoo.pretrained_for("scn", "denoise", 25).config.task == "denoise"
+    assert zoo.find_pretrained("scn", "denoise", None).name == "scn_denoise_blind"  # unknown level: blind model
+    with pytest.raises(zoo.ZooError, match="closest is 'scn_denoise_blind'"):
+        zoo.pretrained_for("scn", "denoise", 60)
     with pytest.raises(zoo.ZooError, match="the closest is 'scn_sr_x2' \\(x2\\)"):
         zoo.pretrained_for("scn", "sr", 4)
     with pytest.raises(zoo.ZooError, match="no shipped jpeg weights"):
         zoo.pretrained_for("scn", "jpeg", 10)
+    with pytest.raises(zoo.ZooError, match="unknown quality \\(give --quality\\)"):
+        zoo.pretrained_for("scn", "jpeg", None)
     (fake_zoo / "scn_sr_x2.safetensors").write_bytes(b"tampered")
     with pytest.raises(zoo.ZooError, match="fail their checksum"):
         zoo.pretrained_for("scn", "sr", 2)
@@ -301,6 +306,8 @@ def test_zoo_lists_verifies_and_names_the_closest(fake_zoo: Path, capsys) -> Non
 def test_restore_uses_the_shipped_default_and_demo_runs(fake_zoo: Path, tmp_path: Path, capsys) -> None:
     Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "in.png")
     assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--no-progress"]) == 0
+    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "d.png"), "--task", "denoise",
+                 "--no-progress"]) == 0  # no --sigma: the blind model
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr()
     assert {p.name for p in (tmp_path / "demo").iterdir()} == {"sr_x2.png", "denoise_s25.png"}

@@ -25,8 +25,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="an output file (one input) or a folder")
     p.add_argument("--task", choices=("sr", "denoise", "jpeg"), default="sr")
     p.add_argument("--scale", type=int, help="SR scale: 2, 3 or 4 (default 2)")
-    p.add_argument("--sigma", type=float, help="noise level on the 0..255 scale (denoise)")
-    p.add_argument("--quality", type=int, help="JPEG quality the image was saved at (jpeg)")
+    p.add_argument("--sigma", type=float, help="noise level on the 0..255 scale (denoise; default: unknown, a blind model)")
+    p.add_argument("--quality", type=int, help="JPEG quality the image was saved at (jpeg; default: unknown, a blind model)")
     p.add_argument("--model", metavar="NAME|PATH", help="a shipped model name or a checkpoint (default: shipped)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
                    help="onnxruntime runs a model exported by `scn export` (--model FILE.onnx)")
@@ -79,7 +79,7 @@ def output_paths(inputs: list[Path], output: Path) -> list[Path]:
     return [output / n for n in names]
 
 
-def make_restorer(args: argparse.Namespace, setting: int) -> Restorer:
+def make_restorer(args: argparse.Namespace, setting: int | None) -> Restorer:
     common = dict(device=args.device, half=args.half, ensemble=args.ensemble, tile=args.tile,
                   tile_overlap=args.tile_overlap, max_memory=args.max_memory * 1e9, progress=not args.no_progress)
     if args.backend == "onnxruntime":

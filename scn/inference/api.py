@@ -17,8 +17,9 @@ from .images import Picture, read_picture, write_picture
 TASK_SETTING = {"sr": "scale", "denoise": "sigma", "jpeg": "quality"}
 
 
-def task_setting(task: str, scale: int | None, sigma: float | None, quality: int | None) -> int:
-    """The one setting the task needs, checked."""
+def task_setting(task: str, scale: int | None, sigma: float | None, quality: int | None) -> int | None:
+    """The one setting the task takes, checked. SR defaults to x2; denoising and JPEG without a level give None:
+    a blind model (one trained over a range of levels) handles an unknown level."""
     if task not in TASK_SETTING:
         raise ScnError(f"task {task!r} is not known; use sr, denoise or jpeg")
     values = {"scale": scale, "sigma": sigma, "quality": quality}
@@ -28,16 +29,14 @@ def task_setting(task: str, scale: int | None, sigma: float | None, quality: int
         raise ScnError(f"{', '.join(extra)} does not apply to task {task!r}; it takes {wanted}")
     value = values[wanted]
     if value is None:
-        if task == "sr":
-            return 2
-        raise ScnError(f"task {task!r} needs {wanted} (e.g. {'--sigma 25' if task == 'denoise' else '--quality 10'})")
+        return 2 if task == "sr" else None
     limits = {"scale": (2, 8), "sigma": (0, 255), "quality": (1, 100)}[wanted]
     if not limits[0] <= value <= limits[1]:
         raise ScnError(f"{wanted} {value} is out of range {limits[0]}..{limits[1]}")
     return int(round(value))
 
 
-def resolve_model(model: str | Path | RestorationNet | None, task: str, setting: int) -> RestorationNet:
+def resolve_model(model: str | Path | RestorationNet | None, task: str, setting: int | None) -> RestorationNet:
     """A model instance from None (the shipped default), a checkpoint path, or a shipped model's name;
     checked against the task and setting."""
     from ..zoo import pretrained_for
