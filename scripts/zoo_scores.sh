@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Score every shipped model beside the degraded input, the peers and (for SR) bicubic, on the dev sets of
+# docs/model-zoo.md; writes zoo_scores/*.json and prints the tables. Needs ../shared (test sets, peer weights);
+# BM3D needs `pip install bm3d`. About 10 minutes on 2 CPU cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+S=${SHARED:-../shared}/datasets/test
+P=${SHARED:-../shared}/peers
+OUT=${1:-zoo_scores}
+mkdir -p "$OUT"
+scn() { .venv/bin/scn "$@" --no-progress; }
+scn benchmark --task sr --scale 2 3 4 --data $S/Set5 $S/Set14 --method bicubic imdn:$P/IMDN scn --json $OUT/sr.json
+scn benchmark --task sr --scale 2 3 4 --data $S/Set5 $S/Set14 --method scn --ensemble --json $OUT/sr_ensemble.json
+bm3d=$(.venv/bin/python -c "import bm3d" 2>/dev/null && echo bm3d || true)
+scn benchmark --task denoise --sigma 15 25 50 --data $S/Set12 \
+    --method identity dncnn:$P/DnCNN_SaoYan $bm3d scn --json $OUT/denoise.json
+scn benchmark --task jpeg --quality 10 20 30 40 --data $S/Classic5 --method identity arcnn:$P/ARCNN scn \
+    --json $OUT/jpeg.json
