@@ -312,3 +312,26 @@ def test_restore_uses_the_shipped_default_and_demo_runs(fake_zoo: Path, tmp_path
     out = capsys.readouterr()
     assert {p.name for p in (tmp_path / "demo").iterdir()} == {"sr_x2.png", "denoise_s25.png"}
     assert "sr" in out.out and "skipped sr 4" in out.err and "skipped jpeg 10" in out.err
+
+
+def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
+    from safetensors import safe_open
+
+    from scn.checkpoint import read_metadata
+
+    entries = zoo.pretrained_models()
+    assert entries, "the package ships weights"
+    for entry in entries:
+        path = zoo.WEIGHTS_DIR / entry.file
+        assert path.stat().st_size < 5e6, f"{entry.name}: over 5 MB"
+        with safe_open(str(path), framework="pt") as f:
+            assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}, entry.name
+        meta = read_metadata(path)
+        assert "config" in meta and meta.get("notes"), entry.name
+        model = zoo.load_pretrained(entry)  # checks the sha256
+        assert model.config.task == entry.task and (entry.task != "sr" or model.config.scale == entry.scale)
+        assert entry.training_data and entry.steps > 0 and entry.dev_psnr, entry.name
+    for task in ("sr", "denoise", "jpeg"):
+        defaults = [e for e in entries if e.task == task and e.default]
+        settings = [e.scale for e in defaults] if task == "sr" else [None] * len(defaults)
+        assert len(settings) == len(set(settings)), f"two default {task} models for one setting"
