@@ -2,7 +2,11 @@
 run's config, log and curves under docs/zoo/NAME/.
 
     .venv/bin/python scripts/ship_weights.py RUN_DIR NAME --task sr --scale 2 \\
-        --training-data "T91 + BSD200" --hardware "2 CPU cores" --dev-psnr Set5=36.1 Set14=32.0 [--not-default]
+        --training-data "T91 + BSD200" --hardware "2 CPU cores" --dev-psnr Set5=36.1 Set14=32.0 [--not-default] \\
+        [--earlier STAGE1_DIR ...]
+
+`--earlier` names the runs this one continued from (train.init); their steps and hours are added and their
+config, log and curves kept as stage1_*, stage2_*, ...
 """
 
 from __future__ import annotations
@@ -32,11 +36,14 @@ def main() -> None:
     ap.add_argument("--dev-psnr", nargs="*", default=[], metavar="SET=DB")
     ap.add_argument("--weights", default="final.safetensors")
     ap.add_argument("--not-default", action="store_true")
+    ap.add_argument("--earlier", type=Path, nargs="*", default=[], metavar="RUN_DIR")
     args = ap.parse_args()
 
     model = scn.load_model(args.run / args.weights)
-    rows = list(csv.DictReader((args.run / "log.csv").open()))
-    steps, seconds = int(rows[-1]["step"]), float(rows[-1]["seconds"] or 0)
+    steps, seconds = 0, 0.0
+    for run in [*args.earlier, args.run]:
+        rows = list(csv.DictReader((run / "log.csv").open()))
+        steps, seconds = steps + int(rows[-1]["step"]), seconds + float(rows[-1]["seconds"] or 0)
     notes = (f"{args.name}: {args.task}; trained {steps} steps in {seconds / 3600:.2f} h on {args.hardware}; "
              f"data {args.training_data}; config docs/zoo/{args.name}/config.yaml")
     target = WEIGHTS_DIR / f"{args.name}.safetensors"
@@ -57,9 +64,11 @@ def main() -> None:
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     docs = ROOT / "docs" / "zoo" / args.name
     docs.mkdir(parents=True, exist_ok=True)
-    for name in ("config.yaml", "log.csv", "curves.png"):
-        if (args.run / name).exists():
-            shutil.copy(args.run / name, docs / name)
+    stages = [(f"stage{i + 1}_", run) for i, run in enumerate(args.earlier)]
+    for prefix, run in [*stages, (f"stage{len(stages) + 1}_" if stages else "", args.run)]:
+        for name in ("config.yaml", "log.csv", "curves.png"):
+            if (run / name).exists():
+                shutil.copy(run / name, docs / f"{prefix}{name}")
     print(f"shipped {target} ({target.stat().st_size / 1e6:.2f} MB, sha256 {entry['sha256'][:16]}...)")
 
 
