@@ -35,11 +35,19 @@ def main() -> None:
     ap.add_argument("--hardware", required=True)
     ap.add_argument("--dev-psnr", nargs="*", default=[], metavar="SET=DB")
     ap.add_argument("--weights", default="final.safetensors")
+    ap.add_argument("--raw", action="store_true",
+                    help="ship the raw weights of checkpoint.pt, not the EMA (better after short fine-tunes, where "
+                         "the EMA still holds part of the new layers' random start)")
     ap.add_argument("--not-default", action="store_true")
     ap.add_argument("--earlier", type=Path, nargs="*", default=[], metavar="RUN_DIR")
     args = ap.parse_args()
 
     model = scn.load_model(args.run / args.weights)
+    if args.raw:
+        import torch
+
+        state = torch.load(args.run / "checkpoint.pt", map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
     steps, seconds = 0, 0.0
     for run in [*args.earlier, args.run]:
         rows = list(csv.DictReader((run / "log.csv").open()))
