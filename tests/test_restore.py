@@ -320,7 +320,9 @@ def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
     from scn.checkpoint import read_metadata
 
     entries = zoo.pretrained_models()
-    assert entries, "the package ships weights"
+    assert {e.task for e in entries} == {"sr", "denoise", "jpeg"}
+    assert {e.scale for e in entries if e.task == "sr"} == {2, 3, 4}
+    assert all(e.blind for e in entries if e.task != "sr"), "the default denoiser and deblocker are blind"
     for entry in entries:
         path = zoo.WEIGHTS_DIR / entry.file
         assert path.stat().st_size < 5e6, f"{entry.name}: over 5 MB"
