@@ -40,9 +40,14 @@ class Pretrained:
     notes: str = ""
 
     @property
+    def levels(self) -> tuple[float, float] | None:
+        """The (low, high) noise levels or qualities a denoising / JPEG entry was trained on; None for SR."""
+        return self.sigma if self.task == "denoise" else self.quality
+
+    @property
     def blind(self) -> bool:
         """Trained over a range of noise levels / qualities, so it needs no level at run time."""
-        low, high = (self.sigma if self.task == "denoise" else self.quality) or (0, 0)
+        low, high = self.levels or (0, 0)
         return self.task != "sr" and low < high
 
     def covers(self, task: str, setting: int | None) -> bool:
@@ -53,7 +58,7 @@ class Pretrained:
             return self.blind
         if task == "sr":
             return setting == self.scale
-        low, high = (self.sigma if task == "denoise" else self.quality) or (None, None)
+        low, high = self.levels or (None, None)
         return low is not None and low <= setting <= high  # type: ignore[operator]
 
     def distance(self, setting: int | None) -> float:
@@ -61,13 +66,13 @@ class Pretrained:
             return 0.0 if self.blind else math.inf
         if self.task == "sr":
             return abs(setting - self.scale)
-        low, high = (self.sigma if self.task == "denoise" else self.quality) or (0, 0)
+        low, high = self.levels or (0, 0)
         return 0.0 if low <= setting <= high else min(abs(setting - low), abs(setting - high))
 
     def setting_text(self) -> str:
         if self.task == "sr":
             return f"x{self.scale}"
-        low, high = (self.sigma if self.task == "denoise" else self.quality) or (0, 0)
+        low, high = self.levels or (0, 0)
         key = "sigma" if self.task == "denoise" else "q"
         return f"{key} {low:g}" if low == high else f"{key} {low:g}-{high:g}"
 

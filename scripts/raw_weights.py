@@ -10,17 +10,13 @@ import shutil
 import sys
 from pathlib import Path
 
-import torch
-
 import scn
+from scn.training.loop import raw_weights
 
 
 def main(runs: list[str]) -> None:
     for run in map(Path, runs):
-        model = scn.load_model(run / "final.safetensors")
-        state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        scn.save_model(model, run.parent / f"{run.name}_raw.safetensors", notes=f"{run.name}: raw weights, last step")
+        scn.save_model(raw_weights(run), run.parent / f"{run.name}_raw.safetensors", notes=f"{run.name}: raw weights, last step")
         shutil.copy(run / "final.safetensors", run.parent / f"{run.name}_ema.safetensors")
 
 

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import scn
+from scn.training.loop import raw_weights
 from scn.zoo import WEIGHTS_DIR, sha256_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +43,7 @@ def main() -> None:
     ap.add_argument("--earlier", type=Path, nargs="*", default=[], metavar="RUN_DIR")
     args = ap.parse_args()
 
-    model = scn.load_model(args.run / args.weights)
-    if args.raw:
-        import torch
-
-        state = torch.load(args.run / "checkpoint.pt", map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
+    model = raw_weights(args.run) if args.raw else scn.load_model(args.run / args.weights)
     steps, seconds = 0, 0.0
     for run in [*args.earlier, args.run]:
         rows = list(csv.DictReader((run / "log.csv").open()))

@@ -25,8 +25,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="an output file (one input) or a folder")
     p.add_argument("--task", choices=("sr", "denoise", "jpeg"), default="sr")
     p.add_argument("--scale", type=int, help="SR scale: 2, 3 or 4 (default 2)")
-    p.add_argument("--sigma", type=float, help="noise level on the 0..255 scale (denoise; default: unknown, a blind model)")
-    p.add_argument("--quality", type=int, help="JPEG quality the image was saved at (jpeg; default: unknown, a blind model)")
+    p.add_argument("--sigma", type=float,
+                   help="noise level on the 0..255 scale (denoise; default: unknown, for a blind model)")
+    p.add_argument("--quality", type=int,
+                   help="JPEG quality the image was saved at (jpeg; default: unknown, for a blind model)")
     p.add_argument("--model", metavar="NAME|PATH", help="a shipped model name or a checkpoint (default: shipped)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
                    help="onnxruntime runs a model exported by `scn export` (--model FILE.onnx)")

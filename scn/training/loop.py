@@ -97,6 +97,15 @@ def zero_blocks(model: RestorationNet) -> None:
                 module.pointwise.bias.zero_()
 
 
+def raw_weights(run: str | Path) -> RestorationNet:
+    """A run's raw (non-EMA) weights at its last checkpoint, in the architecture of its final weights file. After
+    short fine-tunes they can beat the EMA, which still holds part of the new layers' random start."""
+    run = Path(run)
+    model = load_model(run / "final.safetensors")
+    model.load_state_dict(load_state(run / STATE_FILE)["model"])
+    return model
+
+
 def init_from(model: RestorationNet, path: str) -> list[str]:
     """Copy every weight of checkpoint `path` whose name and shape fit `model` (e.g. an x2 body into x3)."""
     source = load_model(path).state_dict()
