@@ -75,6 +75,8 @@ def test_every_committed_config_validates() -> None:
     (lambda d: d["task"].update(type="denoise"), "is a 'sr' model but task.type is 'denoise'"),
     (lambda d: d["data"].update(train=[]), "data.train is empty"),
     (lambda d: d["task"].update(sigma=[30, 10]), "low must not exceed high"),
+    (lambda d: d.update(model={"name": "scn_small_denoise"}, task={"type": "denoise"})
+     or d["train"].update(bicubic_skip=True), "bicubic_skip .* a denoise model has none"),
 ])
 def test_bad_configs(tmp_path: Path, mutate, match: str) -> None:
     data = tiny_config(tmp_path)
@@ -274,7 +276,7 @@ def test_images_smaller_than_a_patch_are_skipped(tmp_path: Path, capsys) -> None
 def test_zero_tail_starts_as_the_skip_path() -> None:
     from scn.archs.base import RestorationNet
     from scn.models import create_model
-    from scn.training.loop import zero_tail
+    from scn.training.starts import zero_tail
 
     torch.manual_seed(0)
     x = torch.rand(1, 1, 24, 20)
@@ -295,7 +297,7 @@ def test_zero_tail_starts_as_the_skip_path() -> None:
 @pytest.mark.parametrize("name", ["scn_small_denoise", "wdsr_small_x2", "scn_unshared_x2"])
 def test_zero_blocks_makes_every_block_the_identity(name: str) -> None:
     from scn.models import create_model
-    from scn.training.loop import zero_blocks
+    from scn.training.starts import zero_blocks
 
     torch.manual_seed(0)
     model = create_model(name, num_blocks=2) if name != "scn_unshared_x2" else create_model(name)
@@ -307,3 +309,28 @@ def test_zero_blocks_makes_every_block_the_identity(name: str) -> None:
     if name == "scn_unshared_x2":  # coarse levels' own bodies reach level 0 only once later blocks are non-zero
         scales = scales[:1]
     assert scales and all(p.grad is not None and p.grad.abs().sum() > 0 for p in scales), "no gradient at step 1"
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_skip_starts_at_matlab_bicubic(scale: int) -> None:
+    from scn.data.resize import imresize
+    from scn.models import create_model
+    from scn.training.starts import bicubic_skip, zero_tail
+
+    model = create_model(f"scn_small_x{scale}", num_blocks=1)
+    zero_tail(model)
+    bicubic_skip(model)
+    lr = np.random.default_rng(scale).random((24, 32, 3))
+    with torch.no_grad():
+        out = model(torch.from_numpy(lr).permute(2, 0, 1)[None].float())[0].permute(1, 2, 0).double().numpy()
+    border = 2 * scale  # the conv pads with the mean, MATLAB replicates the edge: the two differ only there
+    np.testing.assert_allclose(out[border:-border, border:-border],
+                               imresize(lr, scale=scale)[border:-border, border:-border], atol=1e-5)
+
+
+def test_bicubic_skip_needs_an_sr_model() -> None:
+    from scn.models import create_model
+    from scn.training.starts import bicubic_skip
+
+    with pytest.raises(ValueError, match="needs an SR model"):
+        bicubic_skip(create_model("scn_small_denoise"))

@@ -56,7 +56,8 @@ class DataSection:
 class TrainSection:
     """epochs or steps (steps wins when > 0). schedule: paper (40 epochs, halve every 3 after the 25th, scaled
     to the run's length) | reference (x0.2 at 20/30 and 25/30) | cosine | constant. ema: decay, 0 = off.
-    grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps."""
+    grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps. init / zero_tail /
+    zero_blocks / bicubic_skip: where training starts (docs/training.md)."""
 
     epochs: float = 40
     steps: int = 0
@@ -77,6 +78,7 @@ class TrainSection:
     init: str | None = None
     zero_tail: bool = False
     zero_blocks: bool = False
+    bicubic_skip: bool = False
 
 
 @dataclass
@@ -259,6 +261,9 @@ def validate(c: TrainConfig) -> None:
         raise ConfigError(f"train.ema={c.train.ema} must be in [0, 1) (0 switches EMA off)")
     if len(c.train.betas) != 2:
         raise ConfigError("train.betas must be two numbers")
+    if c.train.bicubic_skip and c.task.type != "sr":
+        raise ConfigError(f"train.bicubic_skip starts the SR skip conv as bicubic; a {c.task.type} model has none, "
+                          "so leave it false")
     for name in ("val_every", "checkpoint_every", "log_every"):
         if getattr(c.train, name) < 1:
             raise ConfigError(f"train.{name} must be >= 1 (steps)")

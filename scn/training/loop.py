@@ -23,14 +23,13 @@ from ..archs import RestorationNet, build
 from ..checkpoint import load_model, save_model
 from ..evaluation.methods import BicubicRGB, Identity, Method, TorchMethod
 from ..evaluation.runner import load_test_set, run_benchmark
-from ..layers import WideBody
-from ..layers.scale_conv import ScaleTap
 from ..registry import get_config
 from .checkpointing import TrainError, atomic_write, load_state, save_state, write_error
 from .config import TrainConfig
 from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
 from .schedule import lr_factor
+from .starts import bicubic_skip, zero_blocks, zero_tail
 
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
 STATE_FILE = "checkpoint.pt"
@@ -72,29 +71,6 @@ class EMA:
             s.lerp_(p.detach(), 1.0 - self.decay)
         for s, b in zip(self.shadow.buffers(), model.buffers()):
             s.copy_(b)
-
-
-def zero_tail(model: RestorationNet, keep: frozenset[str] | set[str] = frozenset()) -> None:
-    """Zero the last conv's scale (or weight) and bias, except names in `keep`, so the network starts as its skip
-    path: the identity for restoration, the 5x5 skip for SR. Untrained bodies with the reference init are chaotic
-    (outputs of +-25 on [0, 1] images); this start spares the first ~1000 steps of a short run."""
-    with torch.no_grad():
-        for name, param in model.tail.named_parameters():
-            if f"tail.{name}" not in keep and name in ("weight_g", "weight", "bias"):
-                param.zero_()
-
-
-def zero_blocks(model: RestorationNet) -> None:
-    """Zero the last conv's scale (or weight) of every residual body and the biases of the scale-wise taps
-    (Fixup's / ReZero's start): each block starts as the identity, head-to-tail as a random linear map, and every
-    layer gets gradient from step 1."""
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, WideBody):
-                conv = module.conv2
-                (conv.weight_g if hasattr(conv, "weight_g") else conv.weight).zero_()
-            elif isinstance(module, ScaleTap) and module.pointwise.bias is not None:
-                module.pointwise.bias.zero_()
 
 
 def raw_weights(run: str | Path) -> RestorationNet:
@@ -144,6 +120,8 @@ class Trainer:
         if t.zero_tail and not resume:
             loaded = set(self.model.state_dict()) - set(self.skipped_init) if t.init else set()
             zero_tail(self.model, keep=loaded)
+        if t.bicubic_skip and not resume:
+            bicubic_skip(self.model)
         self.model.to(self.device)
         if self.cuda:
             self.model.to(memory_format=torch.channels_last)
