@@ -169,26 +169,35 @@ def run_train(*args: str, **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, **kw)
 
 
-def test_sigkill_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
+def test_stopped_then_resumed_equals_uninterrupted(tmp_path: Path, stop: signal.Signals) -> None:
+    """SIGKILL loses the steps since the last checkpoint; SIGTERM checkpoints the step it is in and exits 143."""
     data = tiny_config(tmp_path, steps=300, checkpoint_every=10, val_every=1000, log_every=10, deterministic=True)
     data["data"]["val"] = []
     cfg = write_config(tmp_path, data)
-    full, killed = tmp_path / "full", tmp_path / "killed"
+    full, stopped = tmp_path / "full", tmp_path / "stopped"
     assert run_train(str(cfg), "--out", str(full)).wait() == 0
-    proc = run_train(str(cfg), "--out", str(killed))
+    proc = run_train(str(cfg), "--out", str(stopped))
     deadline = time.time() + 120
-    while not (killed / "checkpoint.pt").exists() and proc.poll() is None and time.time() < deadline:
+    while not (stopped / "checkpoint.pt").exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (killed / "final.safetensors").exists(), "the run ended before it could be killed"
-    resumed = run_train(str(cfg), "--out", str(killed), "--resume")
+    proc.send_signal(stop)
+    code = proc.wait()
+    assert not (stopped / "final.safetensors").exists(), "the run ended before it could be stopped"
+    if stop == signal.SIGTERM:
+        assert code == 128 + signal.SIGTERM
+        message = proc.stderr.read().decode().strip().splitlines()[-1]
+        assert "stopped by SIGTERM at step" in message and "--resume" in message
+    resumed = run_train(str(cfg), "--out", str(stopped), "--resume")
     assert resumed.wait() == 0, resumed.stderr.read().decode()
-    a, b = scn.load_model(full / "final.safetensors"), scn.load_model(killed / "final.safetensors")
+    a, b = scn.load_model(full / "final.safetensors"), scn.load_model(stopped / "final.safetensors")
     for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(va, vb), k
-    steps = [int(r["step"]) for r in read_log(killed / "log.csv")]
+    rows = read_log(stopped / "log.csv")
+    steps = [int(r["step"]) for r in rows]
     assert steps == sorted(set(steps)) and steps[-1] == 300  # no duplicated rows after the resume
+    seconds = [float(r["seconds"]) for r in rows]
+    assert seconds == sorted(seconds), "the log's training time keeps counting across the resume"
 
 
 def test_torchrun_two_processes_match_one_process_with_the_global_batch(tmp_path: Path) -> None:

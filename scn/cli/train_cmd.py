@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from typing import Any
 
 
@@ -29,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
     trainer = Trainer(config, args.out, resume=args.resume, device=args.device, time_budget_s=args.time_budget,
                       progress=not args.no_progress)
     final = trainer.run()
+    if trainer.stop_signal is not None:
+        name = signal.Signals(trainer.stop_signal).name
+        print(f"scn train: stopped by {name} at step {trainer.step}; checkpoint saved in {args.out}, continue with "
+              "--resume", file=sys.stderr)
+        return 128 + trainer.stop_signal
     if trainer.dist.main:
         print(f"wrote {final} (step {trainer.step}, best val PSNR {trainer.best_psnr:.3f} dB)")
     return 0

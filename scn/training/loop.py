@@ -29,6 +29,7 @@ from .config import TrainConfig
 from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
 from .schedule import lr_factor
+from .signals import StopRequest
 from .starts import bicubic_skip, zero_blocks, zero_tail
 
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
@@ -135,6 +136,9 @@ class Trainer:
         self.total_steps = t.steps if t.steps > 0 else max(1, math.ceil(t.epochs * self.steps_per_epoch))
         self.step = 0
         self.best_psnr = -math.inf
+        self.seconds_before = 0.0  # training time of earlier invocations (a resumed run's log keeps counting)
+        self.started: float | None = None
+        self.stop_signal: int | None = None  # the signal that stopped the run early (it checkpointed first)
         self.wrapped: nn.Module = self.model
         if self.dist.world > 1:
             self.wrapped = nn.parallel.DistributedDataParallel(
@@ -150,7 +154,7 @@ class Trainer:
     def state(self) -> dict[str, Any]:
         return {"step": self.step, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "ema": self.ema.shadow.state_dict() if self.ema else None, "best_psnr": self.best_psnr,
-                "total_steps": self.total_steps, "torch_rng": torch.get_rng_state(),
+                "total_steps": self.total_steps, "torch_rng": torch.get_rng_state(), "seconds": self.seconds(),
                 "config": json.dumps(self.config.to_dict())}
 
     def load(self, state: dict[str, Any]) -> None:
@@ -160,7 +164,12 @@ class Trainer:
             self.ema.shadow.load_state_dict(state["ema"])
         self.step, self.best_psnr = int(state["step"]), float(state["best_psnr"])
         self.total_steps = int(state.get("total_steps", self.total_steps))
+        self.seconds_before = float(state.get("seconds", 0.0))
         torch.set_rng_state(state["torch_rng"])
+
+    def seconds(self) -> float:
+        """Wall-clock training time so far, over every invocation of the run."""
+        return self.seconds_before + (time.perf_counter() - self.started if self.started is not None else 0.0)
 
     def lr_at(self, step: int) -> float:
         return self.config.train.lr * lr_factor(self.config.train.schedule, step / self.total_steps)
@@ -246,57 +255,76 @@ class Trainer:
                    disable=None if (self.progress and self.dist.main) else True, dynamic_ncols=True)
         self.model.train()
         start_time, start_step = time.perf_counter(), self.step
+        self.started = start_time
         running, count = 0.0, 0
         amp = self.cuda and t.amp
-        for x, y in loader:
-            x = x.to(self.device, non_blocking=True)
-            y = y.to(self.device, non_blocking=True)
-            if self.cuda:
-                x, y = x.contiguous(memory_format=torch.channels_last), y.contiguous(memory_format=torch.channels_last)
-            lr = self.lr_at(self.step)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-                loss = F.l1_loss(self.wrapped(x).float(), y)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if t.grad_clip > 0:
-                nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
-            self.optimizer.step()
-            if self.ema:
-                self.ema.update(self.model)
-            self.step += 1
-            running += float(loss.detach())
-            count += 1
-            bar.update(1)
-            if self.step % t.log_every == 0 or self.step == self.total_steps:
-                bar.set_postfix(loss=f"{running / count:.4f}", lr=f"{lr:.2e}")
-            if self.dist.main:
-                row: dict[str, Any] = {}
-                if self.step % t.log_every == 0 or self.step == self.total_steps:
-                    row = {"step": self.step, "epoch": f"{self.step / self.steps_per_epoch:.4f}",
-                           "loss": f"{running / count:.6f}", "lr": f"{lr:.6g}",
-                           "seconds": f"{time.perf_counter() - start_time:.1f}"}
+        with StopRequest(active=self.dist.world == 1) as stop:
+            for x, y in loader:
+                lr = self.lr_at(self.step)
+                running += self.train_step(x, y, lr, amp)
+                count += 1
+                self.step += 1
+                bar.update(1)
+                logged = self.step % t.log_every == 0 or self.step == self.total_steps
+                if logged:
+                    bar.set_postfix(loss=f"{running / count:.4f}", lr=f"{lr:.2e}")
+                if self.dist.main:
+                    self.record(running / count if logged else None, lr, bar)
+                if logged:
                     running, count = 0.0, 0
-                if self.val_sets and (self.step % t.val_every == 0 or self.step == self.total_steps):
-                    psnr, base = self.validate()
-                    row = {**(row or {"step": self.step, "epoch": f"{self.step / self.steps_per_epoch:.4f}",
-                                      "loss": "", "lr": f"{lr:.6g}"}),
-                           "val_psnr": f"{psnr:.4f}", "val_baseline_psnr": f"{base:.4f}"}
-                    if psnr > self.best_psnr:
-                        self.best_psnr = psnr
-                        self.save_weights("best.safetensors")
-                    bar.write(f"step {self.step}: val PSNR {psnr:.3f} dB (degraded input {base:.3f} dB)")
-                if row:
-                    self.log(row)
-                if self.step % t.checkpoint_every == 0:
-                    self.checkpoint()
-            if self.time_budget_s > 0:
-                self.fit_budget(start_time, start_step)
-            if self.step >= self.total_steps:
-                break
+                if stop.received is not None:  # SIGTERM / Ctrl-C: keep this step's work, then leave
+                    break
+                if self.time_budget_s > 0:
+                    self.fit_budget(start_time, start_step)
+                if self.step >= self.total_steps:
+                    break
         bar.close()
+        if stop.received is not None:
+            self.stop_signal = stop.received
+            if self.dist.main:
+                self.checkpoint()
+            return self.out / STATE_FILE
         return self.finish()
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, lr: float, amp: bool) -> float:
+        """One optimiser step (and EMA update) on a batch; returns its loss."""
+        x = x.to(self.device, non_blocking=True)
+        y = y.to(self.device, non_blocking=True)
+        if self.cuda:
+            x, y = x.contiguous(memory_format=torch.channels_last), y.contiguous(memory_format=torch.channels_last)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+            loss = F.l1_loss(self.wrapped(x).float(), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.train.grad_clip > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.grad_clip)
+        self.optimizer.step()
+        if self.ema:
+            self.ema.update(self.model)
+        return float(loss.detach())
+
+    def record(self, loss: float | None, lr: float, bar: tqdm) -> None:
+        """After a step (main process): the log row (`loss` given on logging steps), validation, checkpoint."""
+        t = self.config.train
+        row: dict[str, Any] = {}
+        if loss is not None:
+            row = {"step": self.step, "epoch": f"{self.step / self.steps_per_epoch:.4f}", "loss": f"{loss:.6f}",
+                   "lr": f"{lr:.6g}", "seconds": f"{self.seconds():.1f}"}
+        if self.val_sets and (self.step % t.val_every == 0 or self.step == self.total_steps):
+            psnr, base = self.validate()
+            row = {**(row or {"step": self.step, "epoch": f"{self.step / self.steps_per_epoch:.4f}",
+                              "loss": "", "lr": f"{lr:.6g}"}),
+                   "val_psnr": f"{psnr:.4f}", "val_baseline_psnr": f"{base:.4f}"}
+            if psnr > self.best_psnr:
+                self.best_psnr = psnr
+                self.save_weights("best.safetensors")
+            bar.write(f"step {self.step}: val PSNR {psnr:.3f} dB (degraded input {base:.3f} dB)")
+        if row:
+            self.log(row)
+        if self.step % t.checkpoint_every == 0:
+            self.checkpoint()
 
     def fit_budget(self, start_time: float, start_step: int) -> None:
         """Scale the run to the wall-clock budget: after 20 steps, and every 200, set the total steps so the
