@@ -24,6 +24,20 @@ from scn.zoo import WEIGHTS_DIR, sha256_of
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def training_seconds(rows: list[dict[str, str]]) -> float:
+    """A log's training time. Logs written before `seconds` counted across resumes restart at each resume: add
+    the last value of every such segment."""
+    total, last = 0.0, 0.0
+    for row in rows:
+        if not row["seconds"]:
+            continue
+        value = float(row["seconds"])
+        if value < last:
+            total += last
+        last = value
+    return total + last
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -47,7 +61,7 @@ def main() -> None:
     steps, seconds = 0, 0.0
     for run in [*args.earlier, args.run]:
         rows = list(csv.DictReader((run / "log.csv").open()))
-        steps, seconds = steps + int(rows[-1]["step"]), seconds + float(rows[-1]["seconds"] or 0)
+        steps, seconds = steps + int(rows[-1]["step"]), seconds + training_seconds(rows)
     notes = (f"{args.name}: {args.task}; trained {steps} steps in {seconds / 3600:.2f} h on {args.hardware}; "
              f"data {args.training_data}; config docs/zoo/{args.name}/config.yaml")
     target = WEIGHTS_DIR / f"{args.name}.safetensors"
