@@ -45,10 +45,15 @@ class Pretrained:
         return self.sigma if self.task == "denoise" else self.quality
 
     @property
+    def span(self) -> float:
+        """How wide a range of levels the entry was trained on (0 for SR and fixed-level models)."""
+        low, high = self.levels or (0, 0)
+        return high - low
+
+    @property
     def blind(self) -> bool:
         """Trained over a range of noise levels / qualities, so it needs no level at run time."""
-        low, high = self.levels or (0, 0)
-        return self.task != "sr" and low < high
+        return self.task != "sr" and self.span > 0
 
     def covers(self, task: str, setting: int | None) -> bool:
         """Whether this entry restores `task` at `setting` (None: an unknown level, which only blind ones take)."""
@@ -119,7 +124,8 @@ def sha256_of(path: Path) -> str:
 
 
 def find_pretrained(name: str, task: str, setting: int | None) -> Pretrained:
-    """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`."""
+    """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`; where several
+    do, the one trained on the narrowest range of levels (a fixed-level model before a blind one)."""
     entries = pretrained_models()
     if name != "scn":
         named = [e for e in entries if e.name == name]
@@ -130,8 +136,8 @@ def find_pretrained(name: str, task: str, setting: int | None) -> Pretrained:
             raise ZooError(f"no shipped weights named {name!r} ({hint}); `scn models --pretrained` lists them")
         entries = tuple(named)
     hits = [e for e in entries if e.covers(task, setting) and (e.default or name != "scn")]
-    if hits:
-        return hits[0]
+    if hits:  # the most specific first: a model fine-tuned for sigma 25 before the blind one
+        return min(hits, key=lambda e: e.span)
     candidates = [e for e in entries if e.task == task]
     if setting is None:
         flag = "--sigma" if task == "denoise" else "--quality"

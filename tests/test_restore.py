@@ -272,7 +272,8 @@ def fake_zoo(tmp_path: Path, sr_ckpt: Path, denoise_ckpt: Path, monkeypatch: pyt
     folder.mkdir()
     entries = []
     for name, ckpt, extra in [("scn_sr_x2", sr_ckpt, {"task": "sr", "scale": 2}),
-                              ("scn_denoise_blind", denoise_ckpt, {"task": "denoise", "sigma": [0, 55]})]:
+                              ("scn_denoise_blind", denoise_ckpt, {"task": "denoise", "sigma": [0, 55]}),
+                              ("scn_denoise_s25", denoise_ckpt, {"task": "denoise", "sigma": [25, 25]})]:
         target = folder / f"{name}.safetensors"
         target.write_bytes(Path(ckpt).read_bytes())
         entries.append({"name": name, "file": target.name, "sha256": zoo.sha256_of(target),
@@ -285,11 +286,13 @@ def fake_zoo(tmp_path: Path, sr_ckpt: Path, denoise_ckpt: Path, monkeypatch: pyt
 def test_zoo_lists_verifies_and_names_the_closest(fake_zoo: Path, capsys) -> None:
     assert main(["models", "--pretrained", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {r["name"] for r in rows} == {"scn_sr_x2", "scn_denoise_blind"}
+    assert {r["name"] for r in rows} == {"scn_sr_x2", "scn_denoise_blind", "scn_denoise_s25"}
     assert next(r for r in rows if r["task"] == "sr")["scale"] == 2
     assert next(r for r in rows if r["task"] == "denoise")["sigma"] == [0, 55]
     assert zoo.pretrained_for("scn", "denoise", 25).config.task == "denoise"
     assert zoo.find_pretrained("scn", "denoise", None).name == "scn_denoise_blind"  # unknown level: blind model
+    assert zoo.find_pretrained("scn", "denoise", 25).name == "scn_denoise_s25"  # the specific one where it fits
+    assert zoo.find_pretrained("scn", "denoise", 30).name == "scn_denoise_blind"
     with pytest.raises(zoo.ZooError, match="closest is 'scn_denoise_blind'"):
         zoo.pretrained_for("scn", "denoise", 60)
     with pytest.raises(zoo.ZooError, match="the closest is 'scn_sr_x2' \\(x2\\)"):
