@@ -123,9 +123,7 @@ class Trainer:
             zero_tail(self.model, keep=loaded)
         if t.bicubic_skip and not resume:
             bicubic_skip(self.model)
-        self.model.to(self.device)
-        if self.cuda:
-            self.model.to(memory_format=torch.channels_last)
+        self.model.to(self.device).to(memory_format=torch.channels_last)  # faster on CUDA and on this CPU
         self.ema = EMA(self.model, t.ema) if t.ema > 0 else None
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=t.lr, betas=tuple(t.betas),
                                           weight_decay=t.weight_decay)
@@ -290,8 +288,7 @@ class Trainer:
         """One optimiser step (and EMA update) on a batch; returns its loss."""
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
-        if self.cuda:
-            x, y = x.contiguous(memory_format=torch.channels_last), y.contiguous(memory_format=torch.channels_last)
+        x, y = x.contiguous(memory_format=torch.channels_last), y.contiguous(memory_format=torch.channels_last)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
