@@ -325,7 +325,8 @@ def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
     entries = zoo.pretrained_models()
     assert {e.task for e in entries} == {"sr", "denoise", "jpeg"}
     assert {e.scale for e in entries if e.task == "sr"} == {2, 3, 4}
-    assert all(e.blind for e in entries if e.task != "sr"), "the default denoiser and deblocker are blind"
+    for task in ("denoise", "jpeg"):  # an unknown level (no --sigma / --quality) has a model
+        assert zoo.find_pretrained("scn", task, None).blind, f"no blind default {task} model"
     for entry in entries:
         path = zoo.WEIGHTS_DIR / entry.file
         assert path.stat().st_size < 5e6, f"{entry.name}: over 5 MB"
@@ -338,5 +339,5 @@ def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
         assert entry.training_data and entry.steps > 0 and entry.dev_psnr, entry.name
     for task in ("sr", "denoise", "jpeg"):
         defaults = [e for e in entries if e.task == task and e.default]
-        settings = [e.scale for e in defaults] if task == "sr" else [None] * len(defaults)
+        settings = [e.scale if task == "sr" else e.levels for e in defaults]
         assert len(settings) == len(set(settings)), f"two default {task} models for one setting"
