@@ -16,7 +16,8 @@ from scn.training.loop import raw_weights
 
 def main(runs: list[str]) -> None:
     for run in map(Path, runs):
-        scn.save_model(raw_weights(run), run.parent / f"{run.name}_raw.safetensors", notes=f"{run.name}: raw weights, last step")
+        scn.save_model(raw_weights(run), run.parent / f"{run.name}_raw.safetensors",
+                       notes=f"{run.name}: raw weights, last step")
         shutil.copy(run / "final.safetensors", run.parent / f"{run.name}_ema.safetensors")
 
 

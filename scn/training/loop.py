@@ -252,8 +252,7 @@ class Trainer:
         bar = tqdm(total=self.total_steps, initial=self.step, desc="train", unit="step",
                    disable=None if (self.progress and self.dist.main) else True, dynamic_ncols=True)
         self.model.train()
-        start_time, start_step = time.perf_counter(), self.step
-        self.started = start_time
+        self.started, start_step = time.perf_counter(), self.step
         running, count = 0.0, 0
         amp = self.cuda and t.amp
         with StopRequest(active=self.dist.world == 1) as stop:
@@ -273,7 +272,7 @@ class Trainer:
                 if stop.received is not None:  # SIGTERM / Ctrl-C: keep this step's work, then leave
                     break
                 if self.time_budget_s > 0:
-                    self.fit_budget(start_time, start_step)
+                    self.fit_budget(start_step)
                 if self.step >= self.total_steps:
                     break
         bar.close()
@@ -323,13 +322,13 @@ class Trainer:
         if self.step % t.checkpoint_every == 0:
             self.checkpoint()
 
-    def fit_budget(self, start_time: float, start_step: int) -> None:
+    def fit_budget(self, start_step: int) -> None:
         """Scale the run to the wall-clock budget: after 20 steps, and every 200, set the total steps so the
         run ends in time (the schedule follows the new total)."""
         done = self.step - start_step
         if done == 20 or (done > 20 and done % 200 == 0):
-            per_step = (time.perf_counter() - start_time) / done
-            planned = self.step + int((self.time_budget_s - (time.perf_counter() - start_time)) / per_step)
+            elapsed = time.perf_counter() - (self.started or 0.0)  # this invocation's, as the budget
+            planned = self.step + int((self.time_budget_s - elapsed) / (elapsed / done))
             total = max(self.step + 1, planned)
             if self.dist.world > 1:
                 tensor = torch.tensor([total], device=self.device)

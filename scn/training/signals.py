@@ -22,10 +22,6 @@ class StopRequest:
         self.received = signum
         signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))  # type: ignore[arg-type]
 
-    @property
-    def name(self) -> str:
-        return signal.Signals(self.received).name if self.received is not None else ""
-
     def __enter__(self) -> StopRequest:
         if self.active:
             for sig in STOP_SIGNALS:
