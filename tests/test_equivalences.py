@@ -21,7 +21,11 @@ def test_scn_without_fusion_equals_wdsr(name: str, levels: int, size: tuple[int,
     wdsr.load_state_dict(wdsr_state_from_scn(model.state_dict()), strict=True)
     x = torch.rand(1, model.config.channels, *size)
     with torch.no_grad():
-        assert torch.equal(model(x), wdsr(x))
+        model.operator = "packed"
+        packed = model(x)
+        model.operator = "literal"
+        assert torch.equal(model(x), wdsr(x))  # the literal operator: bit for bit
+        torch.testing.assert_close(packed, wdsr(x), rtol=0, atol=1e-5)
 
 
 def test_fusion_on_differs_from_wdsr() -> None:
@@ -49,6 +53,9 @@ def test_unshared_with_identical_bodies_equals_shared() -> None:
     unshared.load_state_dict(state, strict=True)
     x = torch.rand(1, 3, 20, 20)
     with torch.no_grad():
+        shared.operator = "packed"
+        torch.testing.assert_close(unshared(x), shared(x), rtol=0, atol=1e-5)
+        shared.operator = "literal"
         torch.testing.assert_close(unshared(x), shared(x), rtol=0, atol=0)
 
 
@@ -59,5 +66,6 @@ def test_unshared_with_identical_bodies_equals_shared() -> None:
 ])
 def test_analytic_macs_equal_measured(name: str, overrides: dict) -> None:
     model = scn.create_model(name, **{**TINY, "num_blocks": 4, **overrides}).eval()
+    model.operator = "literal"  # the packed operator also convolves its canvases' gaps
     x = torch.rand(1, model.config.channels, 21, 18)
     assert conv_macs(model.config, 21, 18) == count_conv_macs(model, x)

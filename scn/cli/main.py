@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..allocator import keep_freed_memory
 from ..errors import ScnError
 from . import benchmark_cmd, demo_cmd, export_cmd, info_cmd, models_cmd, restore_cmd, train_cmd
 
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    keep_freed_memory()
     try:
         return int(args.run(args) or 0)
     except ScnError as e:

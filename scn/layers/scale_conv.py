@@ -5,7 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .conv import conv2d
+import torch.nn.functional as F
+
+from .blocks import WideBody
+from .conv import conv2d, weight_of
 from .resample import Resampler
 
 
@@ -18,8 +21,9 @@ class ScaleTap(nn.Module):
         self.pointwise = conv2d(features, features, 1, weight_norm=weight_norm)
         self.resample = Resampler(resampler, offset, ratio, features, align_corners, weight_norm) if offset else None
 
-    def forward(self, r: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        y = self.pointwise(r)
+    def forward(self, r: torch.Tensor, size: tuple[int, int], weight: torch.Tensor | None = None) -> torch.Tensor:
+        """q_i then h_i; `weight`: q_i's weight when the caller computed it already (once for all levels)."""
+        y = F.conv2d(r, weight_of(self.pointwise) if weight is None else weight, self.pointwise.bias)
         return self.resample(y, size) if self.resample is not None else y
 
 
@@ -48,31 +52,48 @@ class ScaleWiseConv(nn.Module):
         return f"m{-offset}" if offset < 0 else f"p{offset}"
 
     def responses(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
-        """p(x_s) for every level."""
-        if self.shared:
-            return [self.spatial(x) for x in xs]
-        return [body(x) for body, x in zip(self.spatial, xs)]
+        """p(x_s) for every level (a shared body's weights normalised once for all levels)."""
+        if not self.shared:
+            return [body(x) for body, x in zip(self.spatial, xs)]
+        body = self.spatial
+        if not isinstance(body, WideBody):
+            return [body(x) for x in xs]
+        w1, w2 = weight_of(body.conv1), weight_of(body.conv2)
+        return [F.conv2d(F.conv2d(x, w1, body.conv1.bias, padding=1).relu_(), w2, body.conv2.bias, padding=1)
+                for x in xs]
 
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+        return self.fuse(xs, residual=False)
+
+    def fuse(self, xs: list[torch.Tensor], residual: bool) -> list[torch.Tensor]:
+        """sum_i h_i(q_i(p(x_{s+i}))) for every level s, plus x_s when `residual`. Terms made here are summed in
+        place; p(x_s) itself enters once per use (centre, missing neighbours) as one scaled add."""
         rs = self.responses(xs)
+        weights = {name: weight_of(tap.pointwise) for name, tap in self.taps.items()}
         out = []
         for s, r in enumerate(rs):
             size = (r.shape[-2], r.shape[-1])
-            acc = self.tap(0, r, size)
+            terms, uses_of_r = [], 0
             for i in range(-self.k, self.k + 1):
-                if i == 0:
-                    continue
-                j = s + i
-                if 0 <= j < len(rs):
-                    acc = acc + self.tap(i, rs[j], size)
-                elif self.ends == "reference":
-                    acc = acc + r
-            out.append(acc)
+                name = self.tap_name(i)
+                if not 0 <= s + i < len(rs):
+                    uses_of_r += self.ends == "reference"
+                elif name in self.taps:
+                    terms.append(self.taps[name](rs[s + i], size, weights[name]))
+                else:  # the identity centre
+                    uses_of_r += 1
+            if terms:
+                acc = terms[0]
+                for term in terms[1:]:
+                    acc = acc.add_(term)
+                if uses_of_r:
+                    acc = acc.add_(r, alpha=uses_of_r)
+                out.append(acc.add_(xs[s]) if residual else acc)
+            elif residual:
+                out.append(torch.add(xs[s], r, alpha=uses_of_r) if uses_of_r else xs[s])
+            else:
+                out.append(r * uses_of_r)
         return out
-
-    def tap(self, offset: int, r: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        name = self.tap_name(offset)
-        return self.taps[name](r, size) if name in self.taps else r
 
 
 class ScaleWiseResBlock(nn.Module):
@@ -83,4 +104,4 @@ class ScaleWiseResBlock(nn.Module):
         self.conv = conv
 
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
-        return [x + y for x, y in zip(xs, self.conv(xs))]
+        return self.conv.fuse(xs, residual=True)

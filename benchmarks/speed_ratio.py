@@ -1,0 +1,211 @@
+"""SCN vs. WDSR at equal parameters, side by side: train step, inference, and ops per step, on CPU or CUDA.
+
+    .venv/bin/python benchmarks/speed_ratio.py [--device cpu|cuda] [--no-compile] [--json out.json]
+
+Rows (each for SCN and WDSR, then their ratio):
+- train step: batch 32 of 48x48 LR patches (x2), L1, Adam as `scn train` builds it, channels_last; fp32, and
+  bf16 autocast on CUDA; eager and (unless --no-compile) torch.compile;
+- inference: 1x3x540x960 -> x2 on CUDA, 1x3x256x256 on the CPU; fp32 (and bf16 on CUDA); eager and compiled;
+- aten ops per train step (forward + backward + Adam, batch 4 of 48x48), counted at dispatch on the CPU, for each
+  SCN operator (packed: what accelerators run; literal: what the CPU runs); CUDA kernels per step on CUDA.
+
+Times are medians over --repeats runs after warm-up. It also runs on checkouts from before the fast operator
+(for before/after tables): what they lack is skipped. Not a test: numbers depend on the machine (docs/speed.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+
+import scn
+
+try:  # the training loop's optimizer (fused Adam); plain Adam on older checkouts
+    from scn.training.loop import adam
+except ImportError:  # pragma: no cover - older checkouts
+    def adam(params: Any, **options: Any) -> torch.optim.Adam:
+        return torch.optim.Adam(params, **options)
+
+
+class OpCounter(TorchDispatchMode):
+    """Counts every aten op that reaches dispatch (views included)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: collections.Counter[str] = collections.Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        self.ops[str(func)] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def make_model(name: str, align_corners: bool, operator: str | None, device: str) -> torch.nn.Module:
+    overrides = {"align_corners": align_corners} if name.startswith("scn") else {}
+    model = scn.create_model(name, **overrides)
+    if operator is not None:
+        if not hasattr(model, "operator"):
+            raise RuntimeError("this checkout has no choice of operator")
+        model.operator = operator
+    return model.to(device).to(memory_format=torch.channels_last)
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def median_time(fn: Callable[[], Any], device: str, warmup: int, repeats: int) -> float:
+    for _ in range(warmup):
+        fn()
+    sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def train_step_fn(model: torch.nn.Module, batch: int, device: str, bf16: bool,
+                  compiled: bool) -> Callable[[], None]:
+    torch.manual_seed(0)
+    scale = model.config.scale
+    x = torch.rand(batch, 3, 48, 48, device=device).to(memory_format=torch.channels_last)
+    y = torch.rand(batch, 3, 48 * scale, 48 * scale, device=device)
+    opt = adam(model.parameters(), lr=1e-4)
+    net = torch.compile(model) if compiled else model
+
+    def step() -> None:
+        with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
+            loss = F.l1_loss(net(x).float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def infer_fn(model: torch.nn.Module, size: tuple[int, int], device: str, bf16: bool,
+             compiled: bool) -> Callable[[], None]:
+    model = model.eval()
+    x = torch.rand(1, 3, *size, device=device).to(memory_format=torch.channels_last)
+    net = torch.compile(model) if compiled else model
+
+    def run() -> None:
+        with torch.inference_mode(), torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
+            net(x)
+
+    return run
+
+
+def count_ops(model: torch.nn.Module) -> int:
+    step = train_step_fn(model, 4, "cpu", False, False)
+    step()
+    with OpCounter() as counter:
+        step()
+    return sum(counter.ops.values())
+
+
+def count_kernels(model: torch.nn.Module, device: str, bf16: bool) -> int:
+    step = train_step_fn(model, 32, device, bf16, False)
+    step()
+    sync(device)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        step()
+        sync(device)
+    return sum(1 for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--models", nargs=2, default=["scn_x2", "wdsr_x2"], metavar=("SCN", "WDSR"))
+    ap.add_argument("--align-corners", action="store_true", help="SCN with align_corners=True (the reference's)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads")
+    ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["train", "infer", "ops"])
+    ap.add_argument("--json", help="also write the rows here")
+    args = ap.parse_args()
+    device = args.device
+    cuda = device.startswith("cuda")
+    torch.set_num_threads(args.threads)
+    if hasattr(scn, "keep_freed_memory"):
+        scn.keep_freed_memory()
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+    scn_name, wdsr_name = args.models
+    ac = args.align_corners
+    scn_operators: list[str | None] = ["auto"]
+    if hasattr(scn.create_model(scn_name), "operator"):
+        scn_operators = ["literal", "packed"] if not cuda else ["packed", "literal"]
+    else:
+        scn_operators = [None]
+    print(f"torch {torch.__version__}, device {device}"
+          + (f" ({torch.cuda.get_device_name()})" if cuda else f", {args.threads} threads")
+          + f", {scn_name} (align_corners={ac}) vs {wdsr_name}, median of {args.repeats}")
+    print(f"params: {scn_name} {scn.count_params(scn.create_model(scn_name)):,}, "
+          f"{wdsr_name} {scn.count_params(scn.create_model(wdsr_name)):,}")
+    rows: list[dict[str, Any]] = []
+
+    def report(what: str, scn_value: float, wdsr_value: float, unit: str, operator: str | None) -> None:
+        row = {"what": what, "operator": operator or "-", "scn": scn_value, "wdsr": wdsr_value,
+               "ratio": scn_value / wdsr_value, "unit": unit}
+        rows.append(row)
+        print(f"{what:<44} {row['operator']:<8} {scn_value:>10.1f} {wdsr_value:>10.1f} {row['ratio']:>6.2f}  {unit}",
+              flush=True)
+
+    print(f"{'row':<44} {'operator':<8} {'SCN':>10} {'WDSR':>10} {'ratio':>6}")
+    precisions = [False, True] if cuda else [False]
+    compiles = [False] if args.no_compile else [False, True]
+    if "train" not in args.skip:
+        for bf16 in precisions:
+            for compiled in compiles:
+                wdsr_t = median_time(train_step_fn(make_model(wdsr_name, ac, None, device), 32, device, bf16,
+                                                   compiled), device, args.warmup, args.repeats)
+                for op in scn_operators:
+                    scn_t = median_time(train_step_fn(make_model(scn_name, ac, op, device), 32, device, bf16,
+                                                      compiled), device, args.warmup, args.repeats)
+                    label = f"train step b32 48x48 {'bf16' if bf16 else 'fp32'} {'compiled' if compiled else 'eager'}"
+                    report(label, scn_t * 1e3, wdsr_t * 1e3, "ms", op)
+    if "infer" not in args.skip:
+        size = (540, 960) if cuda else (256, 256)
+        for bf16 in precisions:
+            for compiled in compiles:
+                wdsr_t = median_time(infer_fn(make_model(wdsr_name, ac, None, device), size, device, bf16,
+                                              compiled), device, args.warmup, args.repeats)
+                for op in scn_operators:
+                    scn_t = median_time(infer_fn(make_model(scn_name, ac, op, device), size, device, bf16,
+                                                 compiled), device, args.warmup, args.repeats)
+                    label = (f"inference {size[0]}x{size[1]} x2 {'bf16' if bf16 else 'fp32'} "
+                             f"{'compiled' if compiled else 'eager'}")
+                    report(label, scn_t * 1e3, wdsr_t * 1e3, "ms", op)
+    if "ops" not in args.skip:
+        wdsr_ops = count_ops(make_model(wdsr_name, ac, None, "cpu"))
+        for op in scn_operators:
+            report("aten ops / train step (b4 48x48, CPU)", count_ops(make_model(scn_name, ac, op, "cpu")),
+                   wdsr_ops, "ops", op)
+        if cuda:
+            for bf16 in precisions:
+                wdsr_k = count_kernels(make_model(wdsr_name, ac, None, device), device, bf16)
+                for op in scn_operators:
+                    report(f"CUDA kernels / train step (b32, {'bf16' if bf16 else 'fp32'})",
+                           count_kernels(make_model(scn_name, ac, op, device), device, bf16), wdsr_k, "kernels", op)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch": torch.__version__, "device": device, "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
