@@ -9,7 +9,7 @@ Rows (each for SCN and WDSR, then their ratio):
 - aten ops per train step (forward + backward + Adam, batch 4 of 48x48), counted at dispatch on the CPU, for each
   SCN operator (packed: what accelerators run; literal: what the CPU runs); CUDA kernels per step on CUDA.
 
-Times are medians over --repeats runs after warm-up. It also runs on checkouts from before the fast operator
+Times are medians over --repeats runs after warm-up, SCN and WDSR called in turn. It also runs on checkouts from before the fast operator
 (for before/after tables): what they lack is skipped. Not a test: numbers depend on the machine (docs/speed.md).
 """
 
@@ -48,13 +48,14 @@ class OpCounter(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def make_model(name: str, align_corners: bool, operator: str | None, device: str) -> torch.nn.Module:
+def make_model(name: str, align_corners: bool, operator: str | None, device: str,
+               layout: str | None = None) -> torch.nn.Module:
     overrides = {"align_corners": align_corners} if name.startswith("scn") else {}
     model = scn.create_model(name, **overrides)
     if operator is not None:
         if not hasattr(model, "operator"):
             raise RuntimeError("this checkout has no choice of operator")
-        model.operator = operator
+        model.operator, model.layout = operator, layout
     return model.to(device).to(memory_format=torch.channels_last)
 
 
@@ -63,17 +64,21 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def median_time(fn: Callable[[], Any], device: str, warmup: int, repeats: int) -> float:
-    for _ in range(warmup):
-        fn()
+def paired_times(fns: list[Callable[[], Any]], device: str, warmup: int, repeats: int) -> list[float]:
+    """Median seconds of each function, the functions called in turn (a, b, a, b, ...) so that drift of the
+    machine (clock, memory, other load) hits them alike."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
     sync(device)
-    times = []
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, record in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            sync(device)
+            record.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def train_step_fn(model: torch.nn.Module, batch: int, device: str, bf16: bool,
@@ -135,6 +140,8 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2, help="CPU threads")
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--operators", nargs="+", choices=["literal", "packed", "auto"],
+                    help="SCN operators to time (default: both, the device's default first)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["train", "infer", "ops"])
     ap.add_argument("--json", help="also write the rows here")
     args = ap.parse_args()
@@ -147,11 +154,9 @@ def main() -> None:
         torch.backends.cudnn.benchmark = True
     scn_name, wdsr_name = args.models
     ac = args.align_corners
-    scn_operators: list[str | None] = ["auto"]
+    scn_operators: list[str | None] = [None]  # checkouts from before the choice of operator
     if hasattr(scn.create_model(scn_name), "operator"):
-        scn_operators = ["literal", "packed"] if not cuda else ["packed", "literal"]
-    else:
-        scn_operators = [None]
+        scn_operators = args.operators or (["packed", "literal"] if cuda else ["literal", "packed"])
     print(f"torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name()})" if cuda else f", {args.threads} threads")
           + f", {scn_name} (align_corners={ac}) vs {wdsr_name}, median of {args.repeats}")
@@ -169,32 +174,29 @@ def main() -> None:
     print(f"{'row':<44} {'operator':<8} {'SCN':>10} {'WDSR':>10} {'ratio':>6}")
     precisions = [False, True] if cuda else [False]
     compiles = [False] if args.no_compile else [False, True]
+    def compare(label: str, make: Callable[[torch.nn.Module], Callable[[], None]]) -> None:
+        fns = [make(make_model(wdsr_name, ac, None, device))]
+        fns += [make(make_model(scn_name, ac, op, device)) for op in scn_operators]
+        wdsr_t, *scn_ts = paired_times(fns, device, args.warmup, args.repeats)
+        for op, scn_t in zip(scn_operators, scn_ts):
+            report(label, scn_t * 1e3, wdsr_t * 1e3, "ms", op)
+
     if "train" not in args.skip:
         for bf16 in precisions:
             for compiled in compiles:
-                wdsr_t = median_time(train_step_fn(make_model(wdsr_name, ac, None, device), 32, device, bf16,
-                                                   compiled), device, args.warmup, args.repeats)
-                for op in scn_operators:
-                    scn_t = median_time(train_step_fn(make_model(scn_name, ac, op, device), 32, device, bf16,
-                                                      compiled), device, args.warmup, args.repeats)
-                    label = f"train step b32 48x48 {'bf16' if bf16 else 'fp32'} {'compiled' if compiled else 'eager'}"
-                    report(label, scn_t * 1e3, wdsr_t * 1e3, "ms", op)
+                compare(f"train step b32 48x48 {'bf16' if bf16 else 'fp32'} {'compiled' if compiled else 'eager'}",
+                        lambda m: train_step_fn(m, 32, device, bf16, compiled))
     if "infer" not in args.skip:
         size = (540, 960) if cuda else (256, 256)
         for bf16 in precisions:
             for compiled in compiles:
-                wdsr_t = median_time(infer_fn(make_model(wdsr_name, ac, None, device), size, device, bf16,
-                                              compiled), device, args.warmup, args.repeats)
-                for op in scn_operators:
-                    scn_t = median_time(infer_fn(make_model(scn_name, ac, op, device), size, device, bf16,
-                                                 compiled), device, args.warmup, args.repeats)
-                    label = (f"inference {size[0]}x{size[1]} x2 {'bf16' if bf16 else 'fp32'} "
-                             f"{'compiled' if compiled else 'eager'}")
-                    report(label, scn_t * 1e3, wdsr_t * 1e3, "ms", op)
+                compare(f"inference {size[0]}x{size[1]} x2 {'bf16' if bf16 else 'fp32'} "
+                        f"{'compiled' if compiled else 'eager'}", lambda m: infer_fn(m, size, device, bf16, compiled))
     if "ops" not in args.skip:
         wdsr_ops = count_ops(make_model(wdsr_name, ac, None, "cpu"))
-        for op in scn_operators:
-            report("aten ops / train step (b4 48x48, CPU)", count_ops(make_model(scn_name, ac, op, "cpu")),
+        for op in scn_operators:  # the packed operator as accelerators run it: one canvas
+            report("aten ops / train step (b4 48x48, CPU)",
+                   count_ops(make_model(scn_name, ac, op, "cpu", "one" if op == "packed" else None)),
                    wdsr_ops, "ops", op)
         if cuda:
             for bf16 in precisions:

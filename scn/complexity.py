@@ -46,7 +46,8 @@ def conv_macs(config: ModelConfig, height: int, width: int, num_scales: int | No
         for i in range(-c.scale_kernel, c.scale_kernel + 1):
             if not 0 <= s + i < levels or (i == 0 and not c.center_pointwise):
                 continue
-            per_block += pix[s + i] * f * f  # q_i
+            fixed_down = i < 0 and c.resampler != "conv"  # q_i runs after the down-sampling, at level s
+            per_block += pix[s if fixed_down else s + i] * f * f  # q_i
             if c.resampler == "conv" and i:
                 per_block += pix[max(s, s + i)] * f * f * factor ** (2 * abs(i))  # at the coarser level
     return total + c.num_blocks * per_block

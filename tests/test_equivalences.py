@@ -69,3 +69,30 @@ def test_analytic_macs_equal_measured(name: str, overrides: dict) -> None:
     model.operator = "literal"  # the packed operator also convolves its canvases' gaps
     x = torch.rand(1, model.config.channels, 21, 18)
     assert conv_macs(model.config, 21, 18) == count_conv_macs(model, x)
+
+
+@pytest.mark.parametrize("name,overrides", [("scn_x2", {"resampler": "conv", "num_scales": 3}), ("wdsr_x3", {}),
+                                            ("scn_denoise", {})])
+def test_folded_weight_norm_is_the_same_function(name: str, overrides: dict) -> None:
+    """Inference and export fold weight norm into plain conv weights (no norm per forward): same outputs."""
+    import copy
+
+    from scn.layers.conv import fold_weight_norm
+
+    model = scn.create_model(name, **{**TINY, **overrides}).eval()
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.2)
+    folded = fold_weight_norm(copy.deepcopy(model))
+    assert not any(n.endswith("weight_g") for n, _ in folded.named_parameters())
+    assert scn.count_params(folded) < scn.count_params(model)  # g is gone, v became the weight
+    x = torch.rand(2, model.config.channels, 20, 20)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), model(x), rtol=0, atol=1e-5)
+
+
+def test_allocator_setting_applies_once() -> None:
+    import sys
+
+    first = scn.keep_freed_memory()
+    assert scn.keep_freed_memory() is first
+    assert first or not sys.platform.startswith("linux")

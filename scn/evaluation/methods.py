@@ -19,6 +19,7 @@ from torch import nn
 from ..data.color import rgb_to_y, to_uint8
 from ..data.resize import imresize
 from ..errors import ScnError
+from ..layers.conv import fold_weight_norm
 from ..metrics.protocols import gray_scores, sr_scores
 from ..metrics.quality import psnr, ssim
 from .ensemble import self_ensemble
@@ -113,7 +114,8 @@ class TorchMethod(Method):
 
     def module(self, setting: int) -> nn.Module:
         if setting not in self._cache:
-            self._cache = {setting: self.load(setting).to(self.device).eval()}  # keep one in memory
+            model = fold_weight_norm(self.load(setting)).to(self.device).eval()
+            self._cache = {setting: model.to(memory_format=torch.channels_last)}  # keep one in memory
         return self._cache[setting]
 
     def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
@@ -121,7 +123,7 @@ class TorchMethod(Method):
         x = degraded.astype(np.float32) / (255.0 if degraded.dtype == np.uint8 else 1.0)
         t = torch.from_numpy(x).permute(2, 0, 1) if x.ndim == 3 else torch.from_numpy(x)[None]
         with torch.inference_mode():
-            t = t[None].to(self.device)
+            t = t[None].to(self.device).contiguous(memory_format=torch.channels_last)
             y = self_ensemble(model, t) if self.ensemble else model(t)
         y = y[0].float().cpu()
         return (y.permute(1, 2, 0) if y.shape[0] == 3 else y[0]).numpy().astype(np.float64)

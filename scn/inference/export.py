@@ -3,6 +3,7 @@ padding and the crop back are inside the graph."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import torch
 from ..archs import RestorationNet
 from ..atomic import atomic_write
 from ..errors import ScnError
+from ..layers.conv import fold_weight_norm
 from .tiling import tile_alignment
 
 MAX_SIDE = 16384
@@ -19,6 +21,11 @@ MAX_SIDE = 16384
 def min_side(model: RestorationNet) -> int:
     """The smallest height/width an exported graph accepts: every pyramid level at least 2 pixels."""
     return max(16, 2 * tile_alignment(model.config))
+
+
+def for_export(model: RestorationNet) -> RestorationNet:
+    """A copy with weight norm folded into plain weights (no norm in the graph), in fp32, in eval mode."""
+    return fold_weight_norm(copy.deepcopy(model)).eval().float()
 
 
 def _example_and_shapes(model: RestorationNet) -> tuple[torch.Tensor, dict]:
@@ -46,7 +53,7 @@ def export_onnx(model: RestorationNet, path: str | Path, opset: int | None = Non
         import onnxscript  # noqa: F401
     except ImportError:
         raise ScnError("ONNX export needs onnx and onnxscript: pip install 'scn[onnx]'") from None
-    model = model.eval().float()
+    model = for_export(model)
     example, shapes = _example_and_shapes(model)
     kwargs = {"opset_version": opset} if opset else {}
 
@@ -65,7 +72,7 @@ def export_onnx(model: RestorationNet, path: str | Path, opset: int | None = Non
 def export_program(model: RestorationNet, path: str | Path) -> Path:
     """A torch.export ExportedProgram (`.pt2`, load with `torch.export.load(path).module()`), height and width
     symbolic. TorchScript cannot hold this: tracing bakes the pyramid's sizes into constants."""
-    model = model.eval().float()
+    model = for_export(model)
     example, shapes = _example_and_shapes(model)
     program = torch.export.export(model, (example,), dynamic_shapes=shapes)
     return atomic_write(path, lambda tmp: torch.export.save(program, tmp))

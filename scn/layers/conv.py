@@ -98,3 +98,30 @@ def conv_transpose2d(in_ch: int, out_ch: int, kernel: int, stride: int, *, weigh
     if weight_norm:
         return WNConvTranspose2d(in_ch, out_ch, kernel, stride)
     return nn.ConvTranspose2d(in_ch, out_ch, kernel, stride=stride)
+
+
+def fold_weight_norm(module: nn.Module) -> nn.Module:
+    """Replace, in place, every weight-normalised conv of `module` by a plain one holding its effective weight
+    (for inference and export: the same function with no norm computed per forward). Returns `module`. A folded
+    network cannot be saved as a checkpoint of its config (its parameter names differ)."""
+    for name, child in list(module.named_children()):
+        if isinstance(child, _WeightNormMixin):
+            weight = child.effective_weight().detach()
+            plain: nn.Module
+            if isinstance(child, WNConvTranspose2d):
+                plain = nn.ConvTranspose2d(child.in_channels, child.out_channels, child.kernel_size, child.stride,
+                                           child.padding, child.output_padding, child.groups,
+                                           child.bias is not None, child.dilation)
+            else:
+                assert isinstance(child, WNConv2d)
+                plain = nn.Conv2d(child.in_channels, child.out_channels, child.kernel_size, child.stride,
+                                  child.padding, child.dilation, child.groups, child.bias is not None)
+            plain = plain.to(device=weight.device, dtype=weight.dtype)
+            with torch.no_grad():
+                plain.weight.copy_(weight)
+                if child.bias is not None:
+                    plain.bias.copy_(child.bias)
+            setattr(module, name, plain)
+        else:
+            fold_weight_norm(child)
+    return module

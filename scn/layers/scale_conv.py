@@ -22,9 +22,17 @@ class ScaleTap(nn.Module):
         self.resample = Resampler(resampler, offset, ratio, features, align_corners, weight_norm) if offset else None
 
     def forward(self, r: torch.Tensor, size: tuple[int, int], weight: torch.Tensor | None = None) -> torch.Tensor:
-        """q_i then h_i; `weight`: q_i's weight when the caller computed it already (once for all levels)."""
-        y = F.conv2d(r, weight_of(self.pointwise) if weight is None else weight, self.pointwise.bias)
-        return self.resample(y, size) if self.resample is not None else y
+        """h_i(q_i(r)); `weight`: q_i's weight when the caller computed it already (once for all levels).
+
+        A fixed down-sampling (bilinear, average) commutes with the 1x1 conv q_i (both linear, and the
+        resampling weights sum to one, so the bias passes through): it runs first, so q_i works at the coarser
+        level, on 1/4 of the pixels. Learned resamplers keep the order of the equation."""
+        weight = weight_of(self.pointwise) if weight is None else weight
+        if self.resample is None:
+            return F.conv2d(r, weight, self.pointwise.bias)
+        if self.resample.offset < 0 and self.resample.kind != "conv":
+            return F.conv2d(self.resample(r, size), weight, self.pointwise.bias)
+        return self.resample(F.conv2d(r, weight, self.pointwise.bias), size)
 
 
 class ScaleWiseConv(nn.Module):
