@@ -8,6 +8,7 @@ WEIGHTS may be a file, or a folder holding one file per setting whose path names
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -114,7 +115,7 @@ class TorchMethod(Method):
 
     def module(self, setting: int) -> nn.Module:
         if setting not in self._cache:
-            model = fold_weight_norm(self.load(setting)).to(self.device).eval()
+            model = fold_weight_norm(copy.deepcopy(self.load(setting))).to(self.device).eval()  # the caller's stays
             self._cache = {setting: model.to(memory_format=torch.channels_last)}  # keep one in memory
         return self._cache[setting]
 
