@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 import scn
 from scn.layers.linear_maps import SparseMap, resample_matrix
-from scn.layers.packed import CanvasLayout, packed_matrices, fusion_spec
+from scn.layers.packed import CanvasLayout, fusion_spec, packed_matrices
 
 TOL = 1e-5
 
@@ -147,7 +147,7 @@ def test_fusion_matrix_rows_sum_to_the_taps_and_the_residual() -> None:
     """Every level pixel receives weight 1 from each tap's resampling (bilinear weights sum to one), its centre
     coefficient from r and 1 from x; gap pixels receive nothing."""
     model = scn.create_model("scn_x2", num_blocks=1)
-    spec = fusion_spec(model.body[0].conv, 0.5, True)
+    spec = fusion_spec(model.config)
     m = packed_matrices(((16, 16), (8, 8), (4, 4), (2, 2)), spec, "one")
     sums = np.asarray(m.fusion.sum(axis=1)).reshape(m.layout.canvases[0])
     # level 0: tap from level 1 (1) + r twice (centre + missing finer neighbour) + x; middle levels: 2 taps + r + x

@@ -52,11 +52,7 @@ class SCN(RestorationNet):
         )
         self.operator = "auto"
         self.layout: str | None = None
-
-    @property
-    def packable(self) -> bool:
-        """Whether the packed operator serves this network."""
-        return all(packable(block.conv) for block in self.body)
+        self.packable = packable(c)  # whether the packed operator serves this network
 
     def uses_packed(self, device: torch.device) -> bool:
         if self.operator not in OPERATORS:
@@ -75,7 +71,7 @@ class SCN(RestorationNet):
 
     def _run_packed(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:
         sizes = tuple(level_sizes(features.shape[-2], features.shape[-1], ratio, num_scales))
-        spec = fusion_spec(self.body[0].conv, self.config.ratio, self.config.align_corners)
+        spec = fusion_spec(self.config)
         layout = self.layout or default_layout(features.device)
         plan = packed_plan(sizes, spec, layout, features.shape[0], features.device, features.dtype)
         canvases = pack(features, plan)

@@ -8,7 +8,6 @@ WEIGHTS may be a file, or a folder holding one file per setting whose path names
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,7 @@ from torch import nn
 from ..data.color import rgb_to_y, to_uint8
 from ..data.resize import imresize
 from ..errors import ScnError
-from ..layers.conv import fold_weight_norm
+from ..layers.conv import inference_copy
 from ..metrics.protocols import gray_scores, sr_scores
 from ..metrics.quality import psnr, ssim
 from .ensemble import self_ensemble
@@ -115,8 +114,7 @@ class TorchMethod(Method):
 
     def module(self, setting: int) -> nn.Module:
         if setting not in self._cache:
-            model = fold_weight_norm(copy.deepcopy(self.load(setting))).to(self.device).eval()  # the caller's stays
-            self._cache = {setting: model.to(memory_format=torch.channels_last)}  # keep one in memory
+            self._cache = {setting: inference_copy(self.load(setting), self.device)}  # keep one in memory
         return self._cache[setting]
 
     def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
 from ..data.resize import imresize
 from ..errors import ScnError
 from ..evaluation.ensemble import self_ensemble
-from ..layers.conv import fold_weight_norm
+from ..layers.conv import inference_copy
 from .images import Picture
 from .tiling import auto_tile, default_overlap, tile_alignment, tiled_forward
 
@@ -46,8 +45,8 @@ class Restorer:
         self.device, self.half, self.ensemble = device, half, ensemble
         self.tile, self.max_memory, self.progress = tile, max_memory, progress
         self.overlap = default_overlap(self.config) if tile_overlap is None else tile_overlap
-        if model is not None:  # a private copy, weight norm folded, channels_last (faster on CPU and CUDA)
-            model = fold_weight_norm(copy.deepcopy(model)).to(device).eval().to(memory_format=torch.channels_last)
+        if model is not None:
+            model = inference_copy(model, device)
             if half:
                 model = model.half()
             if compile:

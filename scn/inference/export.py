@@ -3,7 +3,6 @@ padding and the crop back are inside the graph."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import torch
 from ..archs import RestorationNet
 from ..atomic import atomic_write
 from ..errors import ScnError
-from ..layers.conv import fold_weight_norm
+from ..layers.conv import inference_copy
 from .tiling import tile_alignment
 
 MAX_SIDE = 16384
@@ -25,7 +24,7 @@ def min_side(model: RestorationNet) -> int:
 
 def for_export(model: RestorationNet) -> RestorationNet:
     """A copy with weight norm folded into plain weights (no norm in the graph), in fp32, in eval mode."""
-    return fold_weight_norm(copy.deepcopy(model)).eval().float()
+    return inference_copy(model).float()
 
 
 def _example_and_shapes(model: RestorationNet) -> tuple[torch.Tensor, dict]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .conv import conv2d
+from .conv import conv2d, weight_of
 
 
 class WideBody(nn.Module):
@@ -23,6 +25,17 @@ class WideBody(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv2(self.act(self.conv1(x)))
+
+    def weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two convs' effective weights (weight norm applied), to compute once and `run` on many inputs."""
+        return weight_of(self.conv1), weight_of(self.conv2)
+
+    def run(self, x: torch.Tensor, weights: tuple[torch.Tensor, torch.Tensor],
+            relu: Callable[[torch.Tensor], torch.Tensor] = torch.relu_) -> torch.Tensor:
+        """p(x) with `weights` from `weights()`; `relu` acts in place on the first conv's output."""
+        w1, w2 = weights
+        h = relu(F.conv2d(x, w1, self.conv1.bias, padding=self.conv1.padding))
+        return F.conv2d(h, w2, self.conv2.bias, padding=self.conv2.padding)
 
 
 class WideResBlock(nn.Module):

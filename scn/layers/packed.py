@@ -33,8 +33,7 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from ..config import integer_factor
-from .blocks import WideBody
+from ..config import ModelConfig, integer_factor
 from .conv import weight_of
 from .linear_maps import SparseMap, resample_matrix
 from .scale_conv import ScaleWiseConv
@@ -226,17 +225,16 @@ def default_layout(device: torch.device) -> str:
     return "split" if device.type == "cpu" else "one"
 
 
-def packable(op: ScaleWiseConv) -> bool:
-    """Whether the packed operator serves this scale-wise convolution (else the literal one runs)."""
-    resamplers = {tap.resample.kind for tap in op.taps.values() if tap.resample is not None}
-    return op.shared and isinstance(op.spatial, WideBody) and resamplers <= {"bilinear", "avgpool"}
+def packable(config: ModelConfig) -> bool:
+    """Whether the packed operator serves this network: a shared body and fixed resamplers (else the literal
+    operator runs)."""
+    return config.arch == "scn" and (config.resampler in ("bilinear", "avgpool") or config.scale_kernel == 0)
 
 
-def fusion_spec(op: ScaleWiseConv, ratio: float, align_corners: bool) -> FusionSpec:
-    kinds = {tap.resample.kind for tap in op.taps.values() if tap.resample is not None}
-    kind = kinds.pop() if kinds else "bilinear"
-    factor = (integer_factor(ratio) or 0) if kind == "avgpool" else 0
-    return FusionSpec(kind, align_corners, factor, op.k, op.ends, "p0" in op.taps)
+def fusion_spec(config: ModelConfig) -> FusionSpec:
+    factor = (integer_factor(config.ratio) or 0) if config.resampler == "avgpool" else 0
+    return FusionSpec(config.resampler, config.align_corners, factor, config.scale_kernel, config.ends,
+                      config.center_pointwise)
 
 
 class _MaskedReLU(torch.autograd.Function):
@@ -273,10 +271,7 @@ def unpack_finest(canvases: tuple[torch.Tensor, ...], plan: PackedPlan) -> torch
 def packed_block(op: ScaleWiseConv, xs: tuple[torch.Tensor, ...], plan: PackedPlan) -> tuple[torch.Tensor, ...]:
     """x + ScaleWiseConv(x) on packed canvases (zeros in the gaps in, zeros in the gaps out)."""
     body = op.spatial
-    assert isinstance(body, WideBody)
-    w1, w2 = weight_of(body.conv1), weight_of(body.conv2)
-    rs = [F.conv2d(relu_gaps_zero_(F.conv2d(x, w1, body.conv1.bias, padding=1), mask), w2, body.conv2.bias,
-                   padding=1) for x, mask in zip(xs, plan.masks)]
-    taps = [op.taps[op.tap_name(i)].pointwise for i in range(-op.k, op.k + 1) if op.tap_name(i) in op.taps]
-    qs = [F.conv2d(r, weight_of(q), q.bias) for q in taps for r in rs]
+    weights = body.weights()
+    rs = [body.run(x, weights, lambda h, mask=mask: relu_gaps_zero_(h, mask)) for x, mask in zip(xs, plan.masks)]
+    qs = [F.conv2d(r, weight_of(tap.pointwise), tap.pointwise.bias) for tap in op.taps.values() for r in rs]
     return plan.fusion(*qs, *rs, *xs)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 import torch.nn.functional as F
+from torch import nn
 
 from .blocks import WideBody
 from .conv import conv2d, weight_of
@@ -44,7 +43,7 @@ class ScaleWiseConv(nn.Module):
     `ends='reference'`: a neighbour beyond the pyramid contributes the centre's p(x_s) unchanged; 'zero': nothing.
     """
 
-    def __init__(self, spatial: nn.Module | list[nn.Module], features: int, k: int, resampler: str, ratio: float,
+    def __init__(self, spatial: WideBody | list[WideBody], features: int, k: int, resampler: str, ratio: float,
                  ends: str, align_corners: bool, center_pointwise: bool, weight_norm: bool) -> None:
         super().__init__()
         self.shared = not isinstance(spatial, list)
@@ -63,12 +62,8 @@ class ScaleWiseConv(nn.Module):
         """p(x_s) for every level (a shared body's weights normalised once for all levels)."""
         if not self.shared:
             return [body(x) for body, x in zip(self.spatial, xs)]
-        body = self.spatial
-        if not isinstance(body, WideBody):
-            return [body(x) for x in xs]
-        w1, w2 = weight_of(body.conv1), weight_of(body.conv2)
-        return [F.conv2d(F.conv2d(x, w1, body.conv1.bias, padding=1).relu_(), w2, body.conv2.bias, padding=1)
-                for x in xs]
+        weights = self.spatial.weights()
+        return [self.spatial.run(x, weights) for x in xs]
 
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         return self.fuse(xs, residual=False)
