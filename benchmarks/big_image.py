@@ -55,7 +55,7 @@ def main() -> None:
                    str(tmp / f"out_{mode}.png"), "--scale", "2", "--no-progress"]
             if mode == "onnxruntime":
                 export = [sys.executable, "-m", "scn.cli.main", "export", "--format", "onnx", "-o", str(onnx_file),
-                          "--overwrite", "--model", model if model != "scn" else "scn_sr_x2"]
+                          "--overwrite", "--model", model if model != "scn" else "scn_small_x2.bicubic"]
                 subprocess.run(export, check=True, capture_output=True)
                 cmd += ["--backend", "onnxruntime", "--model", str(onnx_file)]
             else:

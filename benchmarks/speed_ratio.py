@@ -29,6 +29,12 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 import scn
 
+try:  # inference as `scn restore` runs it; older checkouts: the model as built
+    from scn.layers.conv import inference_copy
+except ImportError:  # pragma: no cover - older checkouts
+    def inference_copy(model: torch.nn.Module, device: str) -> torch.nn.Module:
+        return model.eval()
+
 try:  # the training loop's optimizer (fused Adam); plain Adam on older checkouts
     from scn.training.loop import adam
 except ImportError:  # pragma: no cover - older checkouts
@@ -102,7 +108,7 @@ def train_step_fn(model: torch.nn.Module, batch: int, device: str, bf16: bool,
 
 def infer_fn(model: torch.nn.Module, size: tuple[int, int], device: str, bf16: bool,
              compiled: bool) -> Callable[[], None]:
-    model = model.eval()
+    model = inference_copy(model, device)  # as `scn restore` runs it: weight norm folded, channels_last
     x = torch.rand(1, 3, *size, device=device).to(memory_format=torch.channels_last)
     net = torch.compile(model) if compiled else model
 

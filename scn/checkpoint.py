@@ -16,11 +16,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-
 from .archs import RestorationNet, build
 from .atomic import atomic_write
 from .config import ModelConfig
 from .errors import CheckpointError, ConfigError
+from .version import __version__
 
 FORMAT = "scn"
 FORMAT_VERSION = "1"
@@ -29,8 +29,6 @@ FORMAT_VERSION = "1"
 def save_model(model: RestorationNet, path: str | os.PathLike[str], *, half: bool = False, notes: str = "",
                extra_metadata: dict[str, str] | None = None) -> Path:
     """Write `model` to `path` (safetensors) atomically; `half` stores fp16 weights. Returns the path."""
-    from . import __version__
-
     path = Path(path)
     config = model.config
     tensors = {k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu().contiguous()

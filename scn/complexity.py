@@ -10,8 +10,9 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from .config import ModelConfig, integer_factor
-from .layers.resample import level_sizes, pad_multiple
+from .archs import RestorationNet  # noqa: F401  (registers the architectures whose rules are asked)
+from .config import ModelConfig
+from .layers.geometry import level_sizes, pad_multiple
 
 
 def count_params(model: nn.Module) -> int:
@@ -23,34 +24,18 @@ def _padded(size: int, multiple: int) -> int:
 
 
 def conv_macs(config: ModelConfig, height: int, width: int, num_scales: int | None = None) -> int:
-    """Multiply-accumulates of every conv for one (height x width) input, from the configuration alone."""
+    """Multiply-accumulates of every conv for one (height x width) input, from the configuration alone: the
+    head, tail and skip here, the body from its architecture (`body_macs`)."""
     c = config
     levels = c.num_scales if num_scales is None else num_scales
     multiple = pad_multiple(c.ratio, levels)
     hp, wp = _padded(height, multiple), _padded(width, multiple)
     pix = [h * w for h, w in level_sizes(hp, wp, c.ratio, levels)]
     f, out = c.num_features, c.channels * c.scale * c.scale
-    body = 18 * c.width * f * f  # the two 3x3 convs of one wide-activation body, per pixel
     total = pix[0] * (c.channels * f * 9 + f * out * 9)
     if c.scale > 1:
         total += pix[0] * c.channels * out * 25
-    if c.arch == "wdsr":
-        return total + c.num_blocks * pix[0] * body
-    if c.arch == "unet":
-        return total + 2 * (c.num_blocks // (2 * levels)) * sum(pix) * body
-    if c.arch == "pspnet":
-        return total + c.num_blocks * sum(pix) * body + sum(pix[1:]) * f * f
-    factor = integer_factor(c.ratio) or 1
-    per_block = sum(pix) * body
-    for s in range(levels):
-        for i in range(-c.scale_kernel, c.scale_kernel + 1):
-            if not 0 <= s + i < levels or (i == 0 and not c.center_pointwise):
-                continue
-            fixed_down = i < 0 and c.resampler != "conv"  # q_i runs after the down-sampling, at level s
-            per_block += pix[s if fixed_down else s + i] * f * f  # q_i
-            if c.resampler == "conv" and i:
-                per_block += pix[max(s, s + i)] * f * f * factor ** (2 * abs(i))  # at the coarser level
-    return total + c.num_blocks * per_block
+    return total + c.architecture.body_macs(c, pix)
 
 
 def macs_per_pixel(config: ModelConfig, lr_size: int = 256, num_scales: int | None = None) -> float:

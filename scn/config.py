@@ -1,36 +1,71 @@
-"""`ModelConfig`: every hyperparameter that defines a network of the SCN family, validated."""
+"""`ModelConfig`: every hyperparameter that defines a network of the SCN family, validated; and the registry of
+architectures, each a class that owns its own rules (`register_architecture`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
+from .layers.geometry import integer_factor
+from .tasks import TASKS, get_task
 
-ARCHITECTURES = ("scn", "wdsr", "scn_unshared", "unet", "pspnet")
-TASKS = ("sr", "denoise", "jpeg")
 RESAMPLERS = ("bilinear", "avgpool", "conv")
 ENDS = ("reference", "zero")
-
-# Architectures whose pyramid depth can change at evaluation time, and how far.
-_DEPTH_ANY = ("scn",)
-_DEPTH_AT_MOST_BUILT = ("scn_unshared", "pspnet")
+LEGACY_ARCHS = {"scn_unshared": {"arch": "scn", "shared": False}}  # names older checkpoints and configs use
 
 
-def integer_factor(ratio: float) -> int | None:
-    """1/ratio when it is an integer (ratio 1/2 -> 2, 1/3 -> 3), else None."""
-    inverse = 1.0 / ratio
-    nearest = round(inverse)
-    return nearest if nearest >= 2 and math.isclose(inverse, nearest, rel_tol=1e-9) else None
+class Architecture(Protocol):
+    """What a registered architecture class answers about a configuration (see `archs.base.RestorationNet`)."""
+
+    @classmethod
+    def check_config(cls, config: "ModelConfig") -> None: ...
+
+    @classmethod
+    def eval_depths(cls, config: "ModelConfig") -> tuple[int, int | None]: ...
+
+    @classmethod
+    def check_eval_ratio(cls, config: "ModelConfig", ratio: float) -> None: ...
+
+    @classmethod
+    def body_macs(cls, config: "ModelConfig", pixels: list[int]) -> int: ...
+
+
+_ARCHITECTURES: dict[str, Any] = {}
+
+
+def register_architecture(name: str) -> Callable[[type], type]:
+    """Class decorator: make `name` an `arch` a ModelConfig may name, built by and validated by the class."""
+    def decorate(cls: type) -> type:
+        if name in _ARCHITECTURES:
+            raise ValueError(f"architecture {name!r} registered twice")
+        cls.arch_name = name  # type: ignore[attr-defined]
+        _ARCHITECTURES[name] = cls
+        return cls
+    return decorate
+
+
+def architecture(name: str) -> Any:
+    """The class registered for `name`; ConfigError naming the registered ones otherwise."""
+    try:
+        return _ARCHITECTURES[name]
+    except KeyError:
+        raise ConfigError(f"arch={name!r} is not allowed; {did_you_mean(name, _ARCHITECTURES)}choose one of "
+                          f"{', '.join(_ARCHITECTURES)}") from None
+
+
+def architecture_names() -> tuple[str, ...]:
+    return tuple(_ARCHITECTURES)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Hyperparameters of one network. Field docs are the single source for `scn models` and checkpoints.
 
-    arch: one of ARCHITECTURES. task: 'sr' (scale 2..4) or 'denoise' / 'jpeg' (scale 1).
+    arch: a registered architecture (`architecture_names()`). task: a task of `scn.tasks` ('sr' with scale >= 2;
+    'denoise' / 'jpeg' with scale 1). shared: SCN's one body for every level (False: one per level, Table 5).
     num_scales: pyramid levels the model is built (and trained) with; `ratio` the size ratio between levels.
     scale_kernel: k of the scale-wise kernel 2k+1 (0 switches fusion off).
     resampler: fusion resampling h_i: 'bilinear', 'avgpool' (avg-pool down, nearest up) or 'conv' (strided conv
@@ -53,8 +88,11 @@ class ModelConfig:
     center_pointwise: bool = False
     weight_norm: bool = True
     image_mean: float = 0.5
+    shared: bool = True
 
     def __post_init__(self) -> None:
+        for key, value in LEGACY_ARCHS.get(self.arch, {}).items():
+            object.__setattr__(self, key, value)
         self._check_types()
         self._check_values()
 
@@ -76,13 +114,15 @@ class ModelConfig:
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is not allowed; choose one of {', '.join(allowed)}")
 
-        choice("arch", ARCHITECTURES)
-        choice("task", TASKS)
+        arch = architecture(self.arch)
+        choice("task", tuple(TASKS))
         choice("resampler", RESAMPLERS)
         choice("ends", ENDS)
-        if self.task == "sr" and self.scale < 2:
-            raise ConfigError(f"scale={self.scale} is not allowed for task 'sr'; use an integer >= 2 (2, 3, 4)")
-        if self.task != "sr" and self.scale != 1:
+        task = get_task(self.task)
+        if task.default_setting is not None and self.scale < 2:  # a resizing task
+            raise ConfigError(f"scale={self.scale} is not allowed for task {self.task!r}; use an integer >= 2 "
+                              "(2, 3, 4)")
+        if task.default_setting is None and self.scale != 1:
             raise ConfigError(f"scale={self.scale} is not allowed for task {self.task!r}; restoration uses scale=1")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels={self.channels} is not allowed; use 1 (gray) or 3 (RGB)")
@@ -98,37 +138,25 @@ class ModelConfig:
                 f"resampler={self.resampler!r} needs 1/ratio to be an integer (ratio 1/2, 1/3, ...), "
                 f"got ratio={self.ratio:g}; use resampler='bilinear' for any ratio"
             )
-        if self.arch == "wdsr" and self.num_scales != 1:
-            raise ConfigError(f"num_scales={self.num_scales} is not allowed for arch 'wdsr'; it is single-scale (1)")
-        if self.arch == "unet":
-            if self.num_scales < 2:
-                raise ConfigError("arch 'unet' needs num_scales >= 2")
-            if self.num_blocks % (2 * self.num_scales):
-                raise ConfigError(
-                    f"arch 'unet' splits num_blocks={self.num_blocks} over 2*num_scales={2 * self.num_scales} "
-                    "encoder/decoder stages; use a multiple of it"
-                )
+        arch.check_config(self)
 
     # -- helpers --------------------------------------------------------------------------------------------------
     def check_eval_depth(self, num_scales: int) -> None:
-        """Raise ConfigError unless the network can be evaluated with `num_scales` pyramid levels."""
+        """Raise ConfigError unless the network can be evaluated with `num_scales` pyramid levels (Fig. 7)."""
         if num_scales < 1:
             raise ConfigError(f"num_scales={num_scales} is not allowed; it must be >= 1")
-        if num_scales == self.num_scales or self.arch in _DEPTH_ANY:
+        low, high = architecture(self.arch).eval_depths(self)
+        if low <= num_scales and (high is None or num_scales <= high):
             return
-        if self.arch in _DEPTH_AT_MOST_BUILT and num_scales <= self.num_scales:
-            return
-        limit = {"wdsr": "1", "unet": str(self.num_scales)}.get(self.arch, f"1..{self.num_scales}")
-        raise ConfigError(f"arch {self.arch!r} built with {self.num_scales} levels can be evaluated with {limit}, "
-                          f"not num_scales={num_scales}")
+        limit = f"{low}" if low == high else f"{low}..{high}" if high is not None else f">= {low}"
+        raise ConfigError(f"arch {self.arch!r}{'' if self.shared else ' (un-shared)'} built with {self.num_scales} "
+                          f"levels can be evaluated with {limit}, not num_scales={num_scales}")
 
     def check_eval_ratio(self, ratio: float) -> None:
         """Raise ConfigError unless the network can be evaluated with level ratio `ratio` (Fig. 8)."""
         if not 0.0 < ratio < 1.0:
             raise ConfigError(f"ratio={ratio} is not allowed; the level-to-level size ratio must be in (0, 1)")
-        if self.resampler != "bilinear" and self.arch in ("scn", "scn_unshared"):
-            raise ConfigError(f"resampler={self.resampler!r} is tied to ratio {self.ratio:g}; only bilinear models "
-                              "can be evaluated at another ratio")
+        architecture(self.arch).check_eval_ratio(self, ratio)
 
     def replace(self, **overrides: Any) -> "ModelConfig":
         """A copy with `overrides` applied; an unknown key is a ConfigError naming the allowed ones."""
@@ -140,6 +168,11 @@ class ModelConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @property
+    def architecture(self) -> Any:
+        """The registered class of `arch`: builds the network and knows its rules."""
+        return architecture(self.arch)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":

@@ -1,8 +1,12 @@
 """Pretrained weights shipped inside the package (the model zoo).
 
-`scn/weights/manifest.json` lists each file: its name, task, the settings it covers (SR scale; sigma or quality
-range), sha256 (verified on every load), training data, steps and dev-set PSNR. `scn models --pretrained`
-prints them; `scn restore` and `scn benchmark --method scn` pick the one covering the asked setting.
+`scn/weights/manifest.json` lists each file: its name, older names it answers to, task, the settings it covers
+(SR scale; sigma or quality range), sha256 (verified on every load), training data, steps and dev-set PSNR.
+
+Names follow timm's `arch.tag`: the registered configuration the weights were trained in (`scn_small_x2`, see
+`scn models`; the checkpoint records any option changed from it) and a tag for what they were trained on
+(`bicubic` for SR, `blind` / `s25` for denoising, `blind` / `q10` for JPEG). `scn models --pretrained` prints
+them; `scn.resolve` turns any of these names (or `scn`, the default for a task) into a model.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .checkpoint import load_model
 from .errors import ScnError
+from .registry import model_names
+from .tasks import get_task
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -38,6 +45,12 @@ class Pretrained:
     steps: int = 0
     dev_psnr: dict[str, float] = field(default_factory=dict)
     notes: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def arch_name(self) -> str:
+        """The registered configuration the weights were trained in (the part of the name before the tag)."""
+        return self.name.split(".", 1)[0]
 
     @property
     def levels(self) -> tuple[float, float] | None:
@@ -75,14 +88,15 @@ class Pretrained:
         return 0.0 if low <= setting <= high else min(abs(setting - low), abs(setting - high))
 
     def setting_text(self) -> str:
+        task = get_task(self.task)
         if self.task == "sr":
-            return f"x{self.scale}"
+            return task.label(self.scale)
         low, high = self.levels or (0, 0)
-        key = "sigma" if self.task == "denoise" else "q"
-        return f"{key} {low:g}" if low == high else f"{key} {low:g}-{high:g}"
+        return task.range_text(low, high)
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"name": self.name, "task": self.task, "file": self.file, "sha256": self.sha256,
+        d: dict[str, Any] = {"name": self.name, "aliases": list(self.aliases), "task": self.task, "file": self.file,
+                             "sha256": self.sha256,
                              "default": self.default, "training_data": self.training_data, "steps": self.steps,
                              "dev_psnr": self.dev_psnr, "notes": self.notes}
         if self.task == "sr":
@@ -111,6 +125,7 @@ def _read_manifest(manifest: Path) -> tuple[Pretrained, ...]:
             if key in m and m[key] is not None:
                 m[key] = tuple(m[key])
         m["dev_psnr"] = dict(m.get("dev_psnr", {}))
+        m["aliases"] = tuple(m.get("aliases", ()))
         out.append(Pretrained(**m))
     return tuple(out)
 
@@ -123,42 +138,55 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+DEFAULT = "scn"  # the name that means: the shipped default for the task and setting asked
+
+
+def named_entries(name: str) -> tuple[Pretrained, ...]:
+    """The shipped entries `name` denotes: one by its name or an older name, or every tag of a registered
+    configuration (`scn_small_x2` -> `scn_small_x2.bicubic`); empty when none."""
+    entries = pretrained_models()
+    exact = tuple(e for e in entries if name == e.name or name in e.aliases)
+    return exact or tuple(e for e in entries if e.arch_name == name)
+
+
 def find_pretrained(name: str, task: str, setting: int | None) -> Pretrained:
     """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`; where several
     do, the one trained on the narrowest range of levels (a fixed-level model before a blind one)."""
     entries = pretrained_models()
-    if name != "scn":
-        named = [e for e in entries if e.name == name]
-        if not named:
-            from .registry import model_names
-
+    if name != DEFAULT:
+        entries = named_entries(name)
+        if not entries:
             hint = "it is an architecture without shipped weights" if name in model_names() else "no such name"
             raise ZooError(f"no shipped weights named {name!r} ({hint}); `scn models --pretrained` lists them")
-        entries = tuple(named)
-    hits = [e for e in entries if e.covers(task, setting) and (e.default or name != "scn")]
+    hits = [e for e in entries if e.covers(task, setting) and (e.default or name != DEFAULT)]
     if hits:  # the most specific first: a model fine-tuned for sigma 25 before the blind one
         return min(hits, key=lambda e: e.span)
     candidates = [e for e in entries if e.task == task]
+    t = get_task(task)
     if setting is None:
-        flag = "--sigma" if task == "denoise" else "--quality"
-        setting_word = f"an unknown {'noise level' if task == 'denoise' else 'quality'} (give {flag})"
+        setting_word = f"an unknown {t.setting} (give {t.flag})"
     else:
-        setting_word = {"sr": f"x{setting}", "denoise": f"sigma {setting}", "jpeg": f"quality {setting}"}[task]
+        setting_word = t.range_text(setting, setting) if task != "sr" else t.label(setting)
     if not candidates:
-        raise ZooError(f"no shipped {task} weights yet for {setting_word}; pass --model with a checkpoint "
+        other = f" ({entries[0].name} is a {entries[0].task} model)" if entries and name != DEFAULT else ""
+        raise ZooError(f"no shipped {task} weights yet for {setting_word}{other}; pass --model with a checkpoint "
                        "trained by `scn train`")
     closest = min(candidates, key=lambda e: e.distance(setting))
     raise ZooError(f"no shipped weights for {task} at {setting_word}; the closest is {closest.name!r} "
                    f"({closest.setting_text()})")
 
 
-def load_pretrained(entry: Pretrained):
-    """Load a shipped file after checking its sha256."""
-    from .checkpoint import load_model
-
+def shipped_path(entry: Pretrained) -> Path:
+    """Where the shipped file of `entry` lies; ZooError if the installed package lacks it."""
     path = WEIGHTS_DIR / entry.file
     if not path.is_file():
         raise ZooError(f"shipped weights file {entry.file} is missing from the installed package")
+    return path
+
+
+def load_pretrained(entry: Pretrained):
+    """Load a shipped file after checking its sha256."""
+    path = shipped_path(entry)
     digest = sha256_of(path)
     if digest != entry.sha256:
         raise ZooError(f"shipped weights {entry.file} fail their checksum ({digest[:12]}... != "

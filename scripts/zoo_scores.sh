@@ -13,8 +13,8 @@ scn benchmark --task sr --scale 2 3 4 --data $S/Set5 $S/Set14 --method bicubic i
 scn benchmark --task sr --scale 2 3 4 --data $S/Set5 $S/Set14 --method scn --ensemble --json $OUT/sr_ensemble.json
 bm3d=$(.venv/bin/python -c "import bm3d" 2>/dev/null && echo bm3d || true)
 scn benchmark --task denoise --sigma 15 25 50 --data $S/Set12 \
-    --method identity dncnn:$P/DnCNN_SaoYan $bm3d scn_denoise --json $OUT/denoise.json
-scn benchmark --task denoise --sigma 25 --data $S/Set12 --method scn_denoise_s25 --json $OUT/denoise_s25.json
-scn benchmark --task jpeg --quality 10 20 30 40 --data $S/Classic5 --method identity arcnn:$P/ARCNN scn_jpeg \
+    --method identity dncnn:$P/DnCNN_SaoYan $bm3d scn_small_denoise.blind --json $OUT/denoise.json
+scn benchmark --task denoise --sigma 25 --data $S/Set12 --method scn_small_denoise.s25 --json $OUT/denoise_s25.json
+scn benchmark --task jpeg --quality 10 20 30 40 --data $S/Classic5 --method identity arcnn:$P/ARCNN scn_small_jpeg.blind \
     --json $OUT/jpeg.json
-scn benchmark --task jpeg --quality 10 --data $S/Classic5 --method scn_jpeg_q10 --json $OUT/jpeg_q10.json
+scn benchmark --task jpeg --quality 10 --data $S/Classic5 --method scn_small_jpeg.q10 --json $OUT/jpeg_q10.json

@@ -37,7 +37,7 @@ def structurally_dead(name: str, config: scn.ModelConfig) -> bool:
         block, offset = int(tap.group(1)), int(tap.group(2))
         return offset > k * (b_total - 1 - block)
     body = re.match(r"body\.(\d+)\.conv\.spatial\.(\d+)\.", name)
-    if body and config.arch == "scn_unshared":
+    if body and not config.shared:
         block, level = int(body.group(1)), int(body.group(2))
         return level > k * (b_total - block)
     return False

@@ -10,7 +10,7 @@ import torch
 from scipy.signal import correlate2d
 
 from scn.data import add_gaussian_noise, jpeg_compress, rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
-from scn.evaluation.ensemble import dihedral, dihedral_inverse, self_ensemble
+from scn.inference.ensemble import dihedral, dihedral_inverse, self_ensemble
 from scn.metrics import gray_scores, psnr, psnr_b, sr_scores, ssim
 from scn.metrics.quality import blocking_effect_factor
 

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 
 import scn
 from scn.layers.linear_maps import SparseMap, resample_matrix
-from scn.layers.packed import CanvasLayout, fusion_spec, packed_matrices
+from scn.archs.scn import fusion_spec
+from scn.layers.packed import CanvasLayout, packed_matrices
 
 TOL = 1e-5
 

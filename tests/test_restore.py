@@ -21,6 +21,7 @@ from scn.cli.demo_cmd import demo_photo
 from scn.cli.main import main
 from scn.inference.engine import Restorer
 from scn.inference.images import Picture, read_picture, write_picture
+from scn.inference.tiling import Footprint
 from scn.metrics import psnr
 from conftest import TINY
 
@@ -95,10 +96,10 @@ def test_tiling_switches_on_by_itself(sr_ckpt: Path) -> None:
     model = scn.load_model(sr_ckpt)
     x = torch.rand(1, 3, 120, 100)
     auto = Restorer(model, max_memory=2e6)  # far below what 120x100 needs
-    assert scn.inference.tiling.auto_tile(model.config, 120, 100, 2e6) > 0
-    explicit = Restorer(model, tile=scn.inference.tiling.auto_tile(model.config, 120, 100, 2e6))
+    assert scn.inference.tiling.auto_tile(Footprint.of(model.config), 120, 100, 2e6) > 0
+    explicit = Restorer(model, tile=scn.inference.tiling.auto_tile(Footprint.of(model.config), 120, 100, 2e6))
     assert torch.equal(auto.run(x), explicit.run(x))
-    assert scn.inference.tiling.auto_tile(model.config, 120, 100, 1e12) == 0
+    assert scn.inference.tiling.auto_tile(Footprint.of(model.config), 120, 100, 1e12) == 0
 
 
 # -- the Python API ------------------------------------------------------------------------------------------------

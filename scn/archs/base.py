@@ -8,15 +8,61 @@ Inputs are in [0, 1]; `image_mean` is subtracted first and added back last.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
 from ..config import ModelConfig
+from ..errors import ConfigError
 from ..layers import conv2d, pad_multiple, pad_to_multiple
 
 
+def wide_body_macs(config: ModelConfig) -> int:
+    """Multiply-accumulates per pixel of one wide-activation body (its two 3x3 convs)."""
+    return 18 * config.width * config.num_features ** 2
+
+
 class RestorationNet(nn.Module):
-    """Base class; subclasses build `self.body` and implement `run_body(features, num_scales, ratio)`."""
+    """Base class of every architecture. A subclass is registered with `@register_architecture(NAME)`, builds
+    `self.body`, implements `run_body(features, num_scales, ratio)`, and answers, from a config alone, what it
+    allows (`check_config`), which depths it can be evaluated at (`eval_depths`), whether another level ratio
+    (`check_eval_ratio`), and what its body costs (`body_macs`)."""
+
+    arch_name: ClassVar[str]
+
+    # -- rules of the architecture, from the configuration alone ------------------------------------------------
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        """Raise ConfigError for a configuration this architecture cannot build."""
+        if not config.shared:
+            raise ConfigError(f"shared=False (one body per level) applies to arch 'scn' only, not {config.arch!r}")
+
+    @classmethod
+    def eval_depths(cls, config: ModelConfig) -> tuple[int, int | None]:
+        """(fewest, most) pyramid levels it can be evaluated with; None: no upper limit."""
+        return config.num_scales, config.num_scales
+
+    @classmethod
+    def check_eval_ratio(cls, config: ModelConfig, ratio: float) -> None:
+        """Raise ConfigError if it cannot be evaluated with level ratio `ratio`."""
+
+    @classmethod
+    def body_macs(cls, config: ModelConfig, pixels: list[int]) -> int:
+        """Multiply-accumulates of the body's convs, given the pixel count of each pyramid level."""
+        raise NotImplementedError
+
+    @classmethod
+    def size_multiple(cls, config: ModelConfig) -> int:
+        """Inputs are padded to a multiple of this (every level of the pyramid an exact size); tiles start on it."""
+        return pad_multiple(config.ratio, config.num_scales)
+
+    @classmethod
+    def min_side(cls, config: ModelConfig) -> int:
+        """The smallest height / width an exported graph accepts: every pyramid level at least 2 pixels."""
+        return max(16, 2 * cls.size_multiple(config))
+
+    # -- the network -----------------------------------------------------------------------------------------------
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

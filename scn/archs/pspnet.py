@@ -11,14 +11,25 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..config import ModelConfig
+from ..config import ModelConfig, register_architecture
 from ..layers import WideResBlock, conv2d
 from ..layers.resample import bilinear
-from .base import RestorationNet
+from ..registry import register
+from .base import RestorationNet, wide_body_macs
 from .scn import build_pyramid
 
 
+@register_architecture("pspnet")
 class PSPNetStyle(RestorationNet):
+    @classmethod
+    def eval_depths(cls, config: ModelConfig) -> tuple[int, int | None]:
+        return 1, config.num_scales  # fewer levels leave the coarser fusion convs unused
+
+    @classmethod
+    def body_macs(cls, config: ModelConfig, pixels: list[int]) -> int:
+        f = config.num_features
+        return config.num_blocks * sum(pixels) * wide_body_macs(config) + sum(pixels[1:]) * f * f
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         c = config
@@ -35,3 +46,7 @@ class PSPNetStyle(RestorationNet):
         for q, coarse in zip(self.fuse, levels[1:]):
             y = y + bilinear(q(coarse), size, self.config.align_corners)
         return y
+
+
+register("pspnet_x2", "Table 4 PSPNet style: 2 levels x 8 shared blocks, fused at the output", arch="pspnet",
+         num_blocks=8, num_scales=2)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..config import ModelConfig
-from ..layers import ScaleWiseConv, ScaleWiseResBlock, WideBody, level_sizes
-from ..layers.packed import default_layout, fusion_spec, pack, packable, packed_block, packed_plan, unpack_finest
+from ..config import ModelConfig, register_architecture
+from ..errors import ConfigError
+from ..layers import ScaleWiseConv, ScaleWiseResBlock, WideBody, integer_factor, level_sizes
+from ..layers.packed import FusionSpec, default_layout, pack, packed_block, packed_plan, unpack_finest
 from ..layers.resample import bilinear
-from .base import RestorationNet
+from ..registry import register, register_family
+from .base import RestorationNet, wide_body_macs
 
 OPERATORS = ("auto", "packed", "literal")
 
@@ -23,8 +25,22 @@ def build_pyramid(features: torch.Tensor, ratio: float, num_scales: int, align_c
     return levels
 
 
+def packable(config: ModelConfig) -> bool:
+    """Whether the packed operator serves this network: a shared body and fixed resamplers (else the literal
+    operator runs)."""
+    return config.shared and (config.resampler in ("bilinear", "avgpool") or config.scale_kernel == 0)
+
+
+def fusion_spec(config: ModelConfig) -> FusionSpec:
+    """What the packed operator's fixed maps depend on, from the configuration."""
+    factor = (integer_factor(config.ratio) or 0) if config.resampler == "avgpool" else 0
+    return FusionSpec(config.resampler, config.align_corners, factor, config.scale_kernel, config.ends,
+                      config.center_pointwise)
+
+
+@register_architecture("scn")
 class SCN(RestorationNet):
-    """Scale-wise convolutional network. With arch 'scn_unshared' each level has its own body (Table 5).
+    """Scale-wise convolutional network. With `shared=False` each level has its own body (Table 5).
 
     `operator` chooses how the body runs; all give the same numbers (tests/test_packed.py):
     'packed' (`layers.packed`: the pyramid in canvases, a few kernels per block: the fast path where kernel
@@ -35,10 +51,43 @@ class SCN(RestorationNet):
     on accelerators, 'split' on the CPU).
     """
 
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        if config.resampler != "bilinear" and integer_factor(config.ratio) is None:
+            raise ConfigError(
+                f"resampler={config.resampler!r} needs 1/ratio to be an integer (ratio 1/2, 1/3, ...), "
+                f"got ratio={config.ratio:g}; use resampler='bilinear' for any ratio"
+            )
+
+    @classmethod
+    def eval_depths(cls, config: ModelConfig) -> tuple[int, int | None]:
+        return 1, None if config.shared else config.num_scales  # un-shared: one body per level it was built with
+
+    @classmethod
+    def check_eval_ratio(cls, config: ModelConfig, ratio: float) -> None:
+        if config.resampler != "bilinear":
+            raise ConfigError(f"resampler={config.resampler!r} is tied to ratio {config.ratio:g}; only bilinear "
+                              "models can be evaluated at another ratio")
+
+    @classmethod
+    def body_macs(cls, config: ModelConfig, pixels: list[int]) -> int:
+        c, f, levels = config, config.num_features, len(pixels)
+        factor = integer_factor(c.ratio) or 1
+        per_block = sum(pixels) * wide_body_macs(c)
+        for s in range(levels):
+            for i in range(-c.scale_kernel, c.scale_kernel + 1):
+                if not 0 <= s + i < levels or (i == 0 and not c.center_pointwise):
+                    continue
+                fixed_down = i < 0 and c.resampler != "conv"  # q_i runs after the down-sampling, at level s
+                per_block += pixels[s if fixed_down else s + i] * f * f  # q_i
+                if c.resampler == "conv" and i:
+                    per_block += pixels[max(s, s + i)] * f * f * factor ** (2 * abs(i))  # at the coarser level
+        return c.num_blocks * per_block
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         c = config
-        shared = c.arch == "scn"
+        shared = c.shared
 
         def body() -> WideBody:
             return WideBody(c.num_features, c.width, c.num_blocks, c.weight_norm)
@@ -78,3 +127,12 @@ class SCN(RestorationNet):
         for block in self.body:
             canvases = packed_block(block.conv, canvases, plan)
         return unpack_finest(canvases, plan)
+
+
+register_family("scn", "SCN")
+# The paper's ablations (x2 SR). Table 4: 2 levels, 8 blocks. Table 5: 1.2M / 2.1M un-shared, 4 levels.
+register("scn_table4_x2", "Table 4 SCN: 2 levels, 8 blocks", arch="scn", num_blocks=8, num_scales=2)
+register("scn_unshared_x2", "Table 5 un-shared 1.2M: 4 levels, a body per level, 4 blocks", arch="scn",
+         shared=False, num_blocks=4)
+register("scn_unshared_large_x2", "Table 5 un-shared large 2.1M: 4 levels, a body per level, 7 blocks",
+         arch="scn", shared=False, num_blocks=7)

@@ -12,13 +12,29 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..config import ModelConfig
+from ..config import ModelConfig, register_architecture
+from ..errors import ConfigError
 from ..layers import WideResBlock, level_sizes
 from ..layers.resample import bilinear
-from .base import RestorationNet
+from ..registry import register
+from .base import RestorationNet, wide_body_macs
 
 
+@register_architecture("unet")
 class UNetStyle(RestorationNet):
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        super().check_config(config)
+        if config.num_scales < 2:
+            raise ConfigError("arch 'unet' needs num_scales >= 2")
+        if config.num_blocks % (2 * config.num_scales):
+            raise ConfigError(f"arch 'unet' splits num_blocks={config.num_blocks} over 2*num_scales="
+                              f"{2 * config.num_scales} encoder/decoder stages; use a multiple of it")
+
+    @classmethod
+    def body_macs(cls, config: ModelConfig, pixels: list[int]) -> int:
+        return 2 * (config.num_blocks // (2 * len(pixels))) * sum(pixels) * wide_body_macs(config)
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         c = config
@@ -46,3 +62,7 @@ class UNetStyle(RestorationNet):
                 y = bilinear(y, sizes[s], ac) + skips[s]
             y = self.decoder[s](y)
         return y
+
+
+register("unet_x2", "Table 4 U-Net style: 2 levels, 2 blocks per stage, 8 blocks", arch="unet", num_blocks=8,
+         num_scales=2)

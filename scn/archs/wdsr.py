@@ -5,12 +5,25 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..config import ModelConfig
+from ..config import ModelConfig, register_architecture
+from ..errors import ConfigError
 from ..layers import WideResBlock
-from .base import RestorationNet
+from ..registry import register_family
+from .base import RestorationNet, wide_body_macs
 
 
+@register_architecture("wdsr")
 class WDSR(RestorationNet):
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        super().check_config(config)
+        if config.num_scales != 1:
+            raise ConfigError(f"num_scales={config.num_scales} is not allowed for arch 'wdsr'; it is single-scale (1)")
+
+    @classmethod
+    def body_macs(cls, config: ModelConfig, pixels: list[int]) -> int:
+        return config.num_blocks * pixels[0] * wide_body_macs(config)
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         c = config
@@ -19,3 +32,6 @@ class WDSR(RestorationNet):
 
     def run_body(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:
         return self.body(features)
+
+
+register_family("wdsr", "WDSR-A single-scale", num_scales=1)

@@ -8,25 +8,24 @@ from typing import Any
 
 import torch
 
-from .. import __version__
 from ..errors import ScnError
 from ..evaluation import load_test_set, make_method, run_benchmark
 from ..evaluation.report import format_table, write_csv, write_json
-
-SETTING_FLAG = {"sr": "scale", "denoise": "sigma", "jpeg": "quality"}
+from ..tasks import TASKS, get_task
+from ..version import __version__
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("benchmark", help="score methods on test sets under the field's protocols",
                        description="Score methods side by side on folders of clean images "
                                    "(SR: Y PSNR/SSIM, border=scale; denoise/jpeg: gray, no crop).")
-    p.add_argument("--task", choices=("sr", "denoise", "jpeg"), required=True)
-    p.add_argument("--scale", type=int, nargs="+", help="SR scale factor(s)")
-    p.add_argument("--sigma", type=int, nargs="+", help="noise level(s) on the 0..255 scale")
-    p.add_argument("--quality", type=int, nargs="+", help="JPEG quality value(s)")
+    p.add_argument("--task", choices=tuple(TASKS), required=True)
+    for task in TASKS.values():  # one flag per task's setting: --scale, --sigma, --quality
+        p.add_argument(task.flag, type=int, nargs="+", help=f"{task.name}: the {task.setting}(s) to score at")
     p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="folders of clean images")
     p.add_argument("--method", nargs="+", required=True, metavar="M",
-                   help="bicubic, bicubic-rgb, identity, bm3d, dncnn:W, arcnn:W, imdn:W, a checkpoint, a model name")
+                   help="bicubic, bicubic-rgb, identity, bm3d, dncnn:W, arcnn:W, imdn:W, a checkpoint, scn, or a "
+                        "shipped model (`scn models --pretrained`)")
     p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble for networks (the paper's SCN+)")
     p.add_argument("--json", metavar="FILE", help="write rows with per-image numbers as JSON")
     p.add_argument("--csv", metavar="FILE", help="write per-set rows as CSV")
@@ -37,18 +36,15 @@ def add_parser(sub: Any) -> None:
 
 
 def settings_for(args: argparse.Namespace) -> list[int]:
-    flag = SETTING_FLAG[args.task]
-    values = getattr(args, flag)
-    for other in set(SETTING_FLAG.values()) - {flag}:
+    task = get_task(args.task)
+    flag = task.setting
+    for other in {t.setting for t in TASKS.values()} - {flag}:
         if getattr(args, other):
             raise ScnError(f"--{other} does not apply to --task {args.task}; use --{flag}")
+    values = getattr(args, flag)
     if not values:
         raise ScnError(f"--task {args.task} needs --{flag} (one or more values)")
-    limits = {"scale": (2, 8), "sigma": (1, 255), "quality": (1, 100)}[flag]
-    for v in values:
-        if not limits[0] <= v <= limits[1]:
-            raise ScnError(f"--{flag} {v} is out of range {limits[0]}..{limits[1]}")
-    return list(dict.fromkeys(values))
+    return list(dict.fromkeys(int(task.check(v)) for v in values))  # type: ignore[arg-type]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import cbook
+from matplotlib.figure import Figure
+from PIL import Image
 
-from ..data.color import rgb_to_y, to_uint8
-from ..data.degrade import add_gaussian_noise, bicubic_downscale, jpeg_compress, modcrop
-from ..data.resize import imresize
+from ..data.color import to_uint8
 from ..errors import ScnError
-from ..metrics.protocols import gray_scores, sr_scores
+from ..inference.api import restore
+from ..tasks import get_task
+from ..zoo import ZooError
 
 DEMOS = (("sr", 2), ("sr", 4), ("denoise", 25), ("jpeg", 10))
 
@@ -29,20 +32,13 @@ def add_parser(sub: Any) -> None:
 
 def demo_photo() -> np.ndarray:
     """Grace Hopper's portrait (512x600 RGB), shipped inside matplotlib's sample data."""
-    from matplotlib import cbook
-    from PIL import Image
-
     with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as im:
         return np.array(im.convert("RGB"))
 
 
 def save_comparison(path: Path, panels: list[tuple[np.ndarray, str]], title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 8.6))
+    fig = Figure(figsize=(4.2 * len(panels), 8.6))
+    axes = fig.subplots(2, len(panels))
     h, w = panels[0][0].shape[:2]
     half = min(h, w) // 7
     cy, cx = int(h * 0.42), w // 2  # a zoomed crop of the face, where differences show
@@ -57,45 +53,35 @@ def save_comparison(path: Path, panels: list[tuple[np.ndarray, str]], title: str
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=100)
-    plt.close(fig)
     tmp.replace(path)
 
 
 def run_one(task: str, setting: int, photo: np.ndarray, out: Path) -> dict[str, Any]:
-    from ..inference.api import restore
-
+    t = get_task(task)
     start = time.perf_counter()
-    if task == "sr":
-        hr = modcrop(photo, setting)
-        lr = bicubic_downscale(hr, setting)
-        result = restore(lr, "sr", scale=setting)
-        base, ours = sr_scores(imresize(lr, float(setting)), hr, setting), sr_scores(result, hr, setting)
-        shown_input = np.repeat(np.repeat(lr, setting, axis=0), setting, axis=1)
-        panels = [(shown_input, f"input: LR x{setting} (bicubic {base['psnr']:.2f} dB)"),
-                  (result, f"SCN: {ours['psnr']:.2f} dB"), (hr, "ground truth")]
+    clean = t.prepare(t.clean_image(photo), setting)
+    degraded = t.degrade(clean, setting)
+    if t.channels == 3:  # SR: the LR image in, bicubic as the input's score
+        result = restore(degraded, task, **{t.setting: setting})
+        base = t.score(t.upscale(degraded, setting), clean, setting)  # type: ignore[attr-defined]
+        shown_input = np.repeat(np.repeat(degraded, setting, axis=0), setting, axis=1)
+        caption = f"input: LR {t.label(setting)} (bicubic {base['psnr']:.2f} dB)"
     else:
-        clean = to_uint8(rgb_to_y(photo))
-        if task == "denoise":
-            degraded = add_gaussian_noise(clean / 255.0, setting, seed=0)
-            label = f"noisy, sigma {setting}"
-        else:
-            degraded = jpeg_compress(clean, setting) / 255.0
-            label = f"JPEG q{setting}"
-        result = restore(degraded.astype(np.float32), task, **{"sigma" if task == "denoise" else "quality": setting})
-        shown_input, result8 = to_uint8(np.clip(degraded, 0, 1) * 255), to_uint8(result * 255)
-        base, ours = gray_scores(shown_input, clean), gray_scores(result8, clean)
-        panels = [(shown_input, f"input: {label} ({base['psnr']:.2f} dB)"), (result8, f"SCN: {ours['psnr']:.2f} dB"),
-                  (clean, "ground truth")]
+        result = t.to_uint8(restore(degraded.astype(np.float32), task, **{t.setting: setting}))
+        shown_input = to_uint8(np.clip(degraded, 0, 1) * 255)
+        base = t.score(shown_input, clean, setting)
+        caption = f"input: {t.title}, {t.label(setting)} ({base['psnr']:.2f} dB)"
+    ours = t.score(result, clean, setting)
+    panels = [(shown_input, caption), (result, f"SCN: {ours['psnr']:.2f} dB"),
+              (clean, "ground truth")]
     seconds = time.perf_counter() - start
-    name = f"{task}_{'x' if task == 'sr' else 's' if task == 'denoise' else 'q'}{setting}.png"
+    name = f"{task}_{t.file_label(setting)}.png"
     save_comparison(out / name, panels, f"scn demo: {task} {setting} (Grace Hopper, matplotlib sample data)")
     return {"task": task, "setting": setting, "input": base["psnr"], "scn": ours["psnr"], "seconds": seconds,
             "file": out / name}
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..zoo import ZooError
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     photo = demo_photo()

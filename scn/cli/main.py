@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
 from ..allocator import keep_freed_memory
 from ..errors import ScnError
+from ..version import __version__
 from . import benchmark_cmd, demo_cmd, export_cmd, info_cmd, models_cmd, restore_cmd, train_cmd
 
 SUBCOMMANDS = (restore_cmd, demo_cmd, models_cmd, info_cmd, benchmark_cmd, train_cmd, export_cmd)

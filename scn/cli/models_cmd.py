@@ -6,9 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from ..complexity import count_params, macs_per_pixel
 from ..archs import build
+from ..complexity import count_params, macs_per_pixel
 from ..registry import get_entry, model_names
+from ..zoo import pretrained_models
 
 
 def add_parser(sub: Any) -> None:
@@ -16,7 +17,8 @@ def add_parser(sub: Any) -> None:
                        description="List the registered model configurations.")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.add_argument("--filter", metavar="TEXT", default="", help="only names containing TEXT")
-    p.add_argument("--pretrained", action="store_true", help="list the weights shipped in the package")
+    p.add_argument("--pretrained", action="store_true",
+                   help="list the weights shipped in the package: the names every command accepts as --model")
     p.set_defaults(run=run)
 
 
@@ -31,20 +33,20 @@ def describe(name: str) -> dict[str, Any]:
 
 
 def run_pretrained(args: argparse.Namespace) -> int:
-    from ..zoo import pretrained_models
-
-    rows = [e.to_dict() for e in pretrained_models() if args.filter in e.name]
+    entries = [e for e in pretrained_models() if args.filter in e.name or any(args.filter in a for a in e.aliases)]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([e.to_dict() for e in entries], indent=2))
         return 0
-    if not rows:
+    if not entries:
         print("no pretrained weights are shipped in this version")
         return 0
-    print(f"{'name':<22}{'task':<9}{'setting':<14}{'steps':>8}  dev PSNR (dB)  training data")
-    for e in pretrained_models():
-        if args.filter in e.name:
-            dev = ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())
-            print(f"{e.name:<22}{e.task:<9}{e.setting_text():<14}{e.steps:>8}  {dev:<14} {e.training_data}")
+    print(f"{'name':<24}{'task':<9}{'setting':<13}{'steps':>7}  {'dev PSNR (dB)':<36}older name")
+    for e in entries:
+        dev = ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())
+        print(f"{e.name:<24}{e.task:<9}{e.setting_text():<13}{e.steps:>7}  {dev:<36}{', '.join(e.aliases)}")
+    print("\n`--model NAME` takes any name above (or an older one), `scn` for the default of a task, or a "
+          "checkpoint file.\nNAME.TAG is the registered configuration NAME (`scn models`) trained as TAG says; "
+          "`scn info NAME.TAG` shows where it differs.")
     return 0
 
 

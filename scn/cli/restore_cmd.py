@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,12 @@ from tqdm import tqdm
 
 from ..data.io import IMAGE_SUFFIXES
 from ..errors import ScnError
-from ..inference.api import resolve_model, task_setting
+from ..inference.api import model_for
 from ..inference.engine import DEFAULT_MAX_MEMORY, Restorer, onnx_forward
+from ..inference.export import read_onnx_config
 from ..inference.images import DEFAULT_MAX_PIXELS, WRITE_SUFFIXES, read_picture, write_picture
+from ..resolve import ResolveError, check_fits
+from .options import add_task_options, task_and_setting
 
 
 def add_parser(sub: Any) -> None:
@@ -23,13 +25,9 @@ def add_parser(sub: Any) -> None:
                        description="Restore images with the shipped model for the task, or --model.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="an output file (one input) or a folder")
-    p.add_argument("--task", choices=("sr", "denoise", "jpeg"), default="sr")
-    p.add_argument("--scale", type=int, help="SR scale: 2, 3 or 4 (default 2)")
-    p.add_argument("--sigma", type=float,
-                   help="noise level on the 0..255 scale (denoise; default: unknown, for a blind model)")
-    p.add_argument("--quality", type=int,
-                   help="JPEG quality the image was saved at (jpeg; default: unknown, for a blind model)")
-    p.add_argument("--model", metavar="NAME|PATH", help="a shipped model name or a checkpoint (default: shipped)")
+    add_task_options(p)
+    p.add_argument("--model", metavar="NAME|PATH",
+                   help="a shipped model (`scn models --pretrained`) or a checkpoint (default: the shipped one)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
                    help="onnxruntime runs a model exported by `scn export` (--model FILE.onnx)")
     p.add_argument("--ensemble", action="store_true", help="x8 flips/rotations averaged (slower, a bit better)")
@@ -87,31 +85,17 @@ def make_restorer(args: argparse.Namespace, setting: int | None) -> Restorer:
     if args.backend == "onnxruntime":
         if not args.model or Path(args.model).suffix != ".onnx":
             raise ScnError("--backend onnxruntime needs --model FILE.onnx (made by `scn export --format onnx`)")
-        config = onnx_config(Path(args.model))
-        if config.task != args.task or (args.task == "sr" and config.scale != setting):
-            raise ScnError(f"{args.model}: a {config.task} x{config.scale} model does not fit this task/setting")
+        config = read_onnx_config(args.model)
+        try:
+            check_fits(config, args.task, setting, args.model)
+        except ResolveError as e:
+            raise ScnError(f"{e}: it does not fit this task / setting") from None
         return Restorer(config=config, forward=onnx_forward(args.model, args.device), **common)
-    return Restorer(resolve_model(args.model, args.task, setting), compile=args.compile, **common)
-
-
-def onnx_config(path: Path):
-    from ..config import ModelConfig
-
-    try:
-        import onnx
-    except ImportError:
-        raise ScnError("--backend onnxruntime needs onnx and onnxruntime: pip install 'scn[onnx]'") from None
-    if not path.is_file():
-        raise ScnError(f"{path}: no such file")
-    model = onnx.load(str(path), load_external_data=False)
-    meta = {p.key: p.value for p in model.metadata_props}
-    if "scn_config" not in meta:
-        raise ScnError(f"{path}: an ONNX file without scn metadata; export it with `scn export`")
-    return ModelConfig.from_dict(json.loads(meta["scn_config"]))
+    return Restorer(model_for(args.model, args.task, setting), compile=args.compile, **common)
 
 
 def run(args: argparse.Namespace) -> int:
-    setting = task_setting(args.task, args.scale, args.sigma, args.quality)
+    _, setting = task_and_setting(args)
     inputs = expand_inputs(args.inputs)
     outputs = output_paths(inputs, Path(args.output))
     restorer = make_restorer(args, setting)

@@ -7,6 +7,8 @@ import signal
 import sys
 from typing import Any
 
+from ..training import Trainer, load_config
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("train", help="train a model from a YAML config",
@@ -25,8 +27,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training import Trainer, load_config
-
     config = load_config(args.config, args.set)
     trainer = Trainer(config, args.out, resume=args.resume, device=args.device, time_budget_s=args.time_budget,
                       progress=not args.no_progress)

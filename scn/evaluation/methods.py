@@ -1,7 +1,8 @@
 """The methods `scn benchmark` runs side by side, made from their command-line specs.
 
 Spec forms: `bicubic`, `bicubic-rgb` (SR), `identity` (denoise, jpeg), `bm3d` (denoise), `dncnn:WEIGHTS`,
-`arcnn:WEIGHTS`, `imdn:WEIGHTS`, a path to an scn checkpoint, or a registered model name with shipped weights.
+`arcnn:WEIGHTS`, `imdn:WEIGHTS`, or any model spec `scn.resolve` takes (a checkpoint, `scn`, a shipped name).
+Networks, ours and the peers, restore through the one inference engine (`scn.inference.Restorer`).
 WEIGHTS may be a file, or a folder holding one file per setting whose path names the setting as a number
 (`DnCNN-S-25/net.pth`, `q10.mat`, `IMDN_x2.pth`).
 """
@@ -13,16 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 
+from ..archs import RestorationNet
 from ..data.color import rgb_to_y, to_uint8
 from ..data.resize import imresize
 from ..errors import ScnError
-from ..layers.conv import inference_copy
-from ..metrics.protocols import gray_scores, sr_scores
+from ..inference.engine import Restorer
+from ..inference.tiling import Footprint
 from ..metrics.quality import psnr, ssim
-from .ensemble import self_ensemble
+from ..peers import load_arcnn, load_dncnn, load_imdn
+from ..resolve import check_known, is_checkpoint_path, resolve
+from ..tasks import get_task
 
 Scores = dict[str, float]
 
@@ -43,12 +46,9 @@ class Method:
 
     def evaluate(self, clean: np.ndarray, degraded: np.ndarray, task: str, setting: int,
                  gray_file: bool = False) -> tuple[Scores, np.ndarray]:
-        out = self.restore(degraded, task, setting)
-        if task == "sr":
-            out8 = out if out.dtype == np.uint8 else to_uint8(np.clip(out, 0, 1) * 255)
-            return sr_scores(out8, clean, setting), out8
-        out8 = to_uint8(np.clip(out, 0, 1) * 255)
-        return gray_scores(out8, clean, with_psnr_b=task == "jpeg"), out8
+        t = get_task(task)
+        out8 = t.to_uint8(self.restore(degraded, task, setting))
+        return t.score(out8, clean, setting, gray_file), out8
 
 
 class Identity(Method):
@@ -104,28 +104,30 @@ class BM3D(Method):
         return np.asarray(bm3d.bm3d(degraded, sigma_psd=setting / 255.0), dtype=np.float64)
 
 
-class TorchMethod(Method):
-    """A network: `load(setting)` gives the module for a setting (cached); inputs and outputs in [0, 1]."""
+class NetworkMethod(Method):
+    """A network, run by a `Restorer`: `load(setting)` gives the module for a setting (the last one kept);
+    `footprint(setting)` describes modules that are not of the family (the peers)."""
 
     def __init__(self, label: str, tasks: tuple[str, ...], load: Callable[[int], nn.Module],
-                 ensemble: bool = False, device: str = "cpu") -> None:
+                 ensemble: bool = False, device: str = "cpu",
+                 footprint: Callable[[int], Footprint] | None = None) -> None:
         self.label, self.tasks, self.load, self.ensemble, self.device = label, tasks, load, ensemble, device
-        self._cache: dict[int, nn.Module] = {}
+        self.footprint = footprint
+        self._cache: dict[int, Restorer] = {}
 
-    def module(self, setting: int) -> nn.Module:
+    def restorer(self, setting: int) -> Restorer:
         if setting not in self._cache:
-            self._cache = {setting: inference_copy(self.load(setting), self.device)}  # keep one in memory
+            model = self.load(setting)
+            footprint = None if isinstance(model, RestorationNet) or self.footprint is None else \
+                self.footprint(setting)
+            self._cache = {setting: Restorer(model, footprint=footprint, device=self.device,
+                                             ensemble=self.ensemble)}  # keep one in memory
         return self._cache[setting]
 
     def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
-        model = self.module(setting)
         x = degraded.astype(np.float32) / (255.0 if degraded.dtype == np.uint8 else 1.0)
-        t = torch.from_numpy(x).permute(2, 0, 1) if x.ndim == 3 else torch.from_numpy(x)[None]
-        with torch.inference_mode():
-            t = t[None].to(self.device).contiguous(memory_format=torch.channels_last)
-            y = self_ensemble(model, t) if self.ensemble else model(t)
-        y = y[0].float().cpu()
-        return (y.permute(1, 2, 0) if y.shape[0] == 3 else y[0]).numpy().astype(np.float64)
+        y = self.restorer(setting).restore_image(x if x.ndim == 3 else x[..., None])
+        return (y if y.shape[2] == 3 else y[..., 0]).astype(np.float64)
 
 
 # -- spec parsing --------------------------------------------------------------------------------------------------
@@ -144,45 +146,50 @@ def resolve_weights(path: Path, setting: int, suffixes: tuple[str, ...]) -> Path
     return hits[0]
 
 
+PEERS = {  # name: (loader, task, weight-file suffixes, channels)
+    "dncnn": (load_dncnn, "denoise", (".pth", ".pt"), 1),
+    "arcnn": (load_arcnn, "jpeg", (".mat",), 1),
+    "imdn": (load_imdn, "sr", (".pth", ".pt"), 3),
+}
+
+
 def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu") -> Method:
     """The method a command-line spec names, checked against `task`."""
-    from ..peers import load_arcnn, load_dncnn, load_imdn
-
     kind, _, arg = spec.partition(":")
     simple: dict[str, Callable[[], Method]] = {"bicubic": BicubicClassic, "bicubic-rgb": BicubicRGB,
                                                "identity": Identity, "bm3d": BM3D}
-    peers = {"dncnn": (load_dncnn, ("denoise",), (".pth", ".pt")), "arcnn": (load_arcnn, ("jpeg",), (".mat",)),
-             "imdn": (load_imdn, ("sr",), (".pth", ".pt"))}
     if kind in simple and not arg:
         method = simple[kind]()
-    elif kind in peers:
+    elif kind in PEERS:
         if not arg:
             raise MethodError(f"method {kind!r} needs weights: {kind}:PATH (a file or a folder of them)")
-        loader, tasks, suffixes = peers[kind]
+        loader, peer_task, suffixes, channels = PEERS[kind]
         root = Path(arg)
-        method = TorchMethod(kind, tasks, lambda s: loader(resolve_weights(root, s, suffixes)), ensemble, device)
-    elif spec.endswith(".safetensors") or Path(spec).is_file():
-        method = _checkpoint_method(spec, ensemble, device)
+        t = get_task(peer_task)
+        method = NetworkMethod(kind, (peer_task,), lambda s: loader(resolve_weights(root, s, suffixes)), ensemble,
+                               device, lambda s: Footprint(scale=t.model_scale(s), channels=channels))
     else:
-        from ..zoo import pretrained_for
-
-        method = TorchMethod(spec, (task,), lambda s: pretrained_for(spec, task, s), ensemble, device)
+        method = _model_method(spec, task, ensemble, device)
     if task not in method.tasks:
         raise MethodError(f"method {method.label!r} does not do task {task!r} (it does {', '.join(method.tasks)})")
-    if ensemble and isinstance(method, TorchMethod):
+    if ensemble and isinstance(method, NetworkMethod):
         method.label += "+"
     return method
 
 
-def _checkpoint_method(spec: str, ensemble: bool, device: str) -> Method:
-    from ..checkpoint import load_model
+def _model_method(spec: str, task: str, ensemble: bool, device: str) -> Method:
+    """A model of the family: resolved once per setting (the default `scn` and registered names pick the
+    shipped weights covering it); a checkpoint is read once."""
+    if is_checkpoint_path(spec):
+        source = resolve(spec)
+        model = source.load()
+        return NetworkMethod(source.label, (model.config.task,), lambda s: _fitting(model, spec, task, s), ensemble,
+                             device)
+    check_known(spec)
+    return NetworkMethod(spec, (task,), lambda s: resolve(spec, task, s).load(), ensemble, device)
 
-    model = load_model(spec)
-    cfg = model.config
 
-    def load(setting: int) -> nn.Module:
-        if cfg.task == "sr" and cfg.scale != setting:
-            raise MethodError(f"{spec}: an x{cfg.scale} model cannot be scored at x{setting}")
-        return model
-
-    return TorchMethod(Path(spec).stem, (cfg.task,), load, ensemble, device)
+def _fitting(model: RestorationNet, spec: str, task: str, setting: int) -> RestorationNet:
+    if model.config.scale != get_task(task).model_scale(setting):
+        raise MethodError(f"{spec}: an x{model.config.scale} model cannot be scored at x{setting}")
+    return model

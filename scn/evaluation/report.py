@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 from ..atomic import atomic_write
+from ..tasks import get_task
 from .runner import Row
-
-SETTING_NAMES = {"sr": "x{}", "denoise": "σ{}", "jpeg": "q{}"}
 
 
 def format_table(rows: list[Row]) -> str:
@@ -25,9 +25,9 @@ def format_table(rows: list[Row]) -> str:
         for m in methods:
             r = by_key[(m, dataset, setting)]
             cells.append(f"{r.psnr:>7.2f} / {r.ssim:.4f}".rjust(width))
-        lines.append(f"{dataset:<12}{SETTING_NAMES[task].format(setting):<9}" + "".join(cells))
+        lines.append(f"{dataset:<12}{get_task(task).label(setting):<9}" + "".join(cells))
     if any(r.psnr_b is not None for r in rows):
-        lines.append("PSNR-B: " + ", ".join(f"{r.method} {r.dataset} q{r.setting} {r.psnr_b:.2f}"
+        lines.append("PSNR-B: " + ", ".join(f"{r.method} {r.dataset} {get_task(r.task).label(r.setting)} {r.psnr_b:.2f}"
                                           for r in rows if r.psnr_b is not None))
     return "\n".join(lines)
 
@@ -42,8 +42,6 @@ def write_json(rows: list[Row], path: str | Path, meta: dict) -> None:
 
 
 def write_csv(rows: list[Row], path: str | Path) -> None:
-    import io
-
     buf = io.StringIO()
     fields = ["method", "dataset", "task", "setting", "psnr", "ssim", "psnr_b", "num_images", "seconds"]
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")

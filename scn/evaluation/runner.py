@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ..data.degrade import add_gaussian_noise, bicubic_downscale, jpeg_compress, modcrop
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
+from ..tasks import get_task
 from .methods import Method
 
 SSIM_WINDOW = 11
@@ -53,32 +53,25 @@ class Row:
 
 
 def load_test_set(folder: str | Path, task: str) -> TestSet:
-    """Every image of `folder`: RGB for SR (gray files repeated to 3 channels), gray (Y) for the others."""
+    """Every image of `folder`: RGB for colour tasks (SR; gray files repeated to 3 channels), gray (Y) for the
+    others."""
     folder = Path(folder)
     images = []
+    color = get_task(task).channels == 3
     for path in list_images(folder):
         im = read_image(path)
-        if task == "sr":
+        if color:
             images.append(TestImage(path.stem, as_rgb(im), gray_file=im.mode in ("L", "1", "I;16", "I")))
         else:
             images.append(TestImage(path.stem, as_gray(im)))
     return TestSet(folder.resolve().name, images)
 
 
-def degrade(clean: np.ndarray, task: str, setting: int) -> np.ndarray:
-    """The protocol's degraded input: SR LR (uint8), noisy float (seed 0 per image), decoded JPEG / 255."""
-    if task == "sr":
-        return bicubic_downscale(clean, setting)
-    if task == "denoise":
-        return add_gaussian_noise(clean.astype(np.float64) / 255.0, setting, seed=0)
-    return jpeg_compress(clean, setting).astype(np.float64) / 255.0
-
-
 def _check_size(image: TestImage, dataset: str, task: str, setting: int) -> None:
-    h, w = image.clean.shape[:2]
-    need = SSIM_WINDOW + (2 * setting if task == "sr" else 0)
-    if task == "sr":
-        h, w = h - h % setting, w - w % setting
+    t = get_task(task)
+    h, w = t.prepare(image.clean, setting).shape[:2]
+    scale = t.model_scale(setting)
+    need = SSIM_WINDOW + (2 * scale if scale > 1 else 0)  # SR crops a border of `scale`
     if min(h, w) < need:
         raise ImageError(f"{dataset}/{image.name}: {h}x{w} is too small for {task} at {setting} "
                          f"(needs at least {need}x{need} for the border crop and SSIM)")
@@ -90,12 +83,13 @@ def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: str, se
             for s in settings}
     total = len(methods) * len(settings) * sum(len(ts.images) for ts in test_sets)
     bar = tqdm(total=total, desc=f"benchmark {task}", unit="img", disable=None if progress else True, leave=False)
+    t = get_task(task)
     for ts in test_sets:
         for setting in settings:
             for image in ts.images:
                 _check_size(image, ts.name, task, setting)
-                clean = modcrop(image.clean, setting) if task == "sr" else image.clean
-                degraded = degrade(clean, task, setting)
+                clean = t.prepare(image.clean, setting)
+                degraded = t.degrade(clean, setting)
                 for method in methods:
                     bar.set_postfix_str(f"{method.label} {ts.name} {setting} {image.name}")
                     start = time.perf_counter()

@@ -1,4 +1,6 @@
-"""`Restorer`: one model (PyTorch or ONNX Runtime) applied to pictures: colour handling, tiling, ensemble."""
+"""`Restorer`: the one inference engine. A network (PyTorch, or ONNX Runtime) applied to pictures or tensors:
+colour handling, tiling, self-ensemble. `scn restore`, `scn.restore`, `scn demo`, `scn benchmark` and training's
+validation all restore through it."""
 
 from __future__ import annotations
 
@@ -8,50 +10,60 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch._inductor.config as inductor_config
+from torch import nn
 
 from ..archs import RestorationNet
 from ..config import ModelConfig
 from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
 from ..data.resize import imresize
 from ..errors import ScnError
-from ..evaluation.ensemble import self_ensemble
 from ..layers.conv import inference_copy
-from .images import Picture
-from .tiling import auto_tile, default_overlap, tile_alignment, tiled_forward
+from .ensemble import self_ensemble
+from .images import Picture, image_from_tensor, tensor_from_image
+from .tiling import Footprint, auto_tile, tiled_forward
 
 DEFAULT_MAX_MEMORY = 1.5e9  # bytes of activations before tiling switches on
 MIN_SIDE = 4
 
 
 class Restorer:
-    """Restores `Picture`s with one network.
+    """Restores `Picture`s (or (1, C, H, W) tensors) with one network.
 
+    `model`: a network of the family (its footprint is read from its config), or any module with `footprint`
+    given (the peers); or no model and a `forward` function with `config` (an ONNX Runtime session).
     Colour handling: an RGB model on a gray picture sees it repeated to 3 channels and returns their mean; a gray
     model (denoise, JPEG) on a colour picture works on BT.601 Y and keeps Cb/Cr (bicubic-upscaled for SR).
     Alpha is resized bicubically on its own (SR) or kept (restoration).
     """
 
-    def __init__(self, model: RestorationNet | None = None, *, config: ModelConfig | None = None,
-                 forward: Callable[[torch.Tensor], torch.Tensor] | None = None, device: str = "cpu",
-                 half: bool = False, ensemble: bool = False, tile: int | None = None, tile_overlap: int | None = None,
-                 max_memory: float = DEFAULT_MAX_MEMORY, progress: bool = False, compile: bool = False) -> None:
-        if model is None and (forward is None or config is None):
-            raise ValueError("Restorer needs a model, or a forward function with its config")
-        self.config: ModelConfig = model.config if model is not None else config  # type: ignore[assignment]
+    def __init__(self, model: nn.Module | None = None, *, config: ModelConfig | None = None,
+                 footprint: Footprint | None = None, forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 device: str = "cpu", half: bool = False, ensemble: bool = False, tile: int | None = None,
+                 tile_overlap: int | None = None, max_memory: float = DEFAULT_MAX_MEMORY, progress: bool = False,
+                 compile: bool = False) -> None:
+        if isinstance(model, RestorationNet):
+            config = model.config
+        if footprint is None:
+            if config is None:
+                raise ValueError("Restorer needs a network of the family, a config, or a footprint")
+            footprint = Footprint.of(config)
+        if model is None and forward is None:
+            raise ValueError("Restorer needs a model or a forward function")
         if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ScnError("--device cuda asked for but no CUDA device is available; use --device cpu")
+            raise ScnError(f"device {device!r} asked for, but no CUDA device is available; use the CPU")
         if half and not device.startswith("cuda"):
-            raise ScnError("--half needs --device cuda (fp16 is slow or unsupported on the CPU)")
+            raise ScnError("half precision needs a CUDA device (fp16 is slow or unsupported on the CPU)")
+        self.config, self.footprint = config, footprint
         self.device, self.half, self.ensemble = device, half, ensemble
         self.tile, self.max_memory, self.progress = tile, max_memory, progress
-        self.overlap = default_overlap(self.config) if tile_overlap is None else tile_overlap
+        self.overlap = footprint.overlap if tile_overlap is None else tile_overlap
+        self._model: nn.Module | None = None
         if model is not None:
             model = inference_copy(model, device)
             if half:
                 model = model.half()
             if compile:
-                import torch._inductor.config as inductor_config
-
                 inductor_config.freezing = True  # fold weight norm and constants for inference
                 model = torch.compile(model, dynamic=False)
             self._model = model
@@ -61,6 +73,7 @@ class Restorer:
         """The bare network on a (1, C, h, w) float tensor in [0, 1]."""
         if self._forward is not None:
             return self._forward(x)
+        assert self._model is not None
         with torch.inference_mode():
             x = x.to(self.device, torch.float16 if self.half else torch.float32)
             return self._model(x.contiguous(memory_format=torch.channels_last)).float()
@@ -68,29 +81,33 @@ class Restorer:
     def run(self, x: torch.Tensor) -> torch.Tensor:
         """Network (with ensemble) over tiles when needed; (1, C, h, w) -> (1, C, h*s, w*s) on the CPU."""
         h, w = x.shape[-2:]
-        tile = self.tile if self.tile is not None else auto_tile(self.config, h, w, self.max_memory)
+        tile = self.tile if self.tile is not None else auto_tile(self.footprint, h, w, self.max_memory)
         fn = (lambda t: self_ensemble(self.network, t)) if self.ensemble else self.network
         report = None
         if self.progress and tile:
             report = lambda done, total: print(f"\r  tile {done}/{total}", end="" if done < total else "\n",  # noqa: E731
                                                file=sys.stderr, flush=True)
-        return tiled_forward(fn, x, self.config.scale, tile, self.overlap, tile_alignment(self.config), report)
+        return tiled_forward(fn, x, self.footprint.scale, tile, self.overlap, self.footprint.alignment, report)
+
+    def restore_image(self, color: np.ndarray) -> np.ndarray:
+        """(H, W, C) float in [0, 1] with the model's channels -> the restored (H*s, W*s, C) float32 in [0, 1]."""
+        return image_from_tensor(self.run(tensor_from_image(color)))
 
     def restore(self, pic: Picture) -> Picture:
         h, w = pic.color.shape[:2]
         if min(h, w) < MIN_SIDE:
             raise ScnError(f"the image is {w}x{h}; scn restores images of at least {MIN_SIDE}x{MIN_SIDE} pixels")
-        s, model_channels = self.config.scale, self.config.channels
+        s, model_channels = self.footprint.scale, self.footprint.channels
         color = pic.color
         if model_channels == 3:
             rgb = np.repeat(color, 3, axis=2) if pic.gray else color
-            out = self._apply(rgb)
+            out = self.restore_image(rgb)
             out = out.mean(axis=2, keepdims=True) if pic.gray else out
         elif pic.gray:
-            out = self._apply(color)
+            out = self.restore_image(color)
         else:  # a gray model on a colour picture: Y through the model, Cb/Cr kept
             ycbcr = rgb_to_ycbcr(color)
-            y = self._apply((ycbcr[..., :1] / 255.0).astype(np.float32)) * 255.0
+            y = self.restore_image((ycbcr[..., :1] / 255.0).astype(np.float32)) * 255.0
             cbcr = ycbcr[..., 1:] if s == 1 else imresize(ycbcr[..., 1:], float(s))
             out = np.clip(ycbcr_to_rgb(np.concatenate([y, cbcr], axis=2)), 0, 1).astype(np.float32)
         alpha = pic.alpha
@@ -98,19 +115,13 @@ class Restorer:
             alpha = np.clip(imresize(alpha, float(s)), 0, 1)
         return Picture(out, alpha, pic.bits)
 
-    def _apply(self, color: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1), dtype=np.float32))[None]
-        y = self.run(x)[0]
-        y = y.clamp(0, 1) if y.is_inference() else y.clamp_(0, 1)  # in place on big tiled outputs
-        return y.permute(1, 2, 0).numpy()
-
 
 def onnx_forward(path: str | Path, device: str = "cpu") -> Callable[[torch.Tensor], torch.Tensor]:
     """A forward function running an exported ONNX model with ONNX Runtime (the `onnxruntime` extra)."""
     try:
         import onnxruntime as ort
     except ImportError:
-        raise ScnError("--backend onnxruntime needs the onnxruntime package: pip install 'scn[onnx]'") from None
+        raise ScnError("running an ONNX model needs the onnxruntime package: pip install 'scn[onnx]'") from None
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device.startswith("cuda") else \
         ["CPUExecutionProvider"]
     options = ort.SessionOptions()

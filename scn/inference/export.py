@@ -10,16 +10,17 @@ import torch
 
 from ..archs import RestorationNet
 from ..atomic import atomic_write
+from ..config import ModelConfig
 from ..errors import ScnError
 from ..layers.conv import inference_copy
-from .tiling import tile_alignment
 
 MAX_SIDE = 16384
+CONFIG_KEY = "scn_config"  # the ONNX metadata entry holding the model's config (JSON)
 
 
 def min_side(model: RestorationNet) -> int:
     """The smallest height/width an exported graph accepts: every pyramid level at least 2 pixels."""
-    return max(16, 2 * tile_alignment(model.config))
+    return model.config.architecture.min_side(model.config)
 
 
 def for_export(model: RestorationNet) -> RestorationNet:
@@ -31,7 +32,8 @@ def _example_and_shapes(model: RestorationNet) -> tuple[torch.Tensor, dict]:
     """An example input and symbolic height / width in [min_side, MAX_SIDE]."""
     lo = min_side(model)
     h, w = torch.export.Dim("height", min=lo, max=MAX_SIDE), torch.export.Dim("width", min=lo, max=MAX_SIDE)
-    example = torch.rand(1, model.config.channels, 3 * lo, 3 * lo + tile_alignment(model.config))
+    align = model.config.architecture.size_multiple(model.config)
+    example = torch.rand(1, model.config.channels, 3 * lo, 3 * lo + align)
     return example, {"x": {2: h, 3: w}}
 
 
@@ -41,8 +43,24 @@ def _add_metadata(path: str, model: RestorationNet) -> None:
 
     proto = onnx.load(path)
     entry = proto.metadata_props.add()
-    entry.key, entry.value = "scn_config", json.dumps(model.config.to_dict())
+    entry.key, entry.value = CONFIG_KEY, json.dumps(model.config.to_dict())
     onnx.save(proto, path)
+
+
+def read_onnx_config(path: str | Path) -> ModelConfig:
+    """The config `scn export` stored in an ONNX file (what a Restorer needs besides the graph)."""
+    try:
+        import onnx
+    except ImportError:
+        raise ScnError("reading an ONNX model needs onnx and onnxruntime: pip install 'scn[onnx]'") from None
+    path = Path(path)
+    if not path.is_file():
+        raise ScnError(f"{path}: no such file")
+    proto = onnx.load(str(path), load_external_data=False)
+    meta = {p.key: p.value for p in proto.metadata_props}
+    if CONFIG_KEY not in meta:
+        raise ScnError(f"{path}: an ONNX file without scn metadata; export it with `scn export`")
+    return ModelConfig.from_dict(json.loads(meta[CONFIG_KEY]))
 
 
 def export_onnx(model: RestorationNet, path: str | Path, opset: int | None = None) -> Path:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import png  # pypng: 16-bit colour PNGs, which Pillow reduces to 8 bits
+import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..atomic import atomic_write
@@ -35,6 +37,62 @@ class Picture:
         return self.color.shape[2] == 1
 
 
+# -- conversions: arrays, PIL images and tensors to pictures and back (the only place they are made) -------------
+
+def picture_from_array(arr: np.ndarray) -> tuple[Picture, str]:
+    """A picture of an (H, W) or (H, W, 1|2|3|4) array (uint8, uint16, or float in [0, 1]; a last channel of 2
+    or 4 is alpha), and the array's kind ('uint8', 'uint16', 'float') to give the result back in."""
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
+        raise ImageError(f"expected an (H, W), (H, W, 1|3|4) image array, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        f, bits, kind = arr.astype(np.float32) / 255.0, 8, "uint8"
+    elif arr.dtype == np.uint16:
+        f, bits, kind = arr.astype(np.float32) / 65535.0, 16, "uint16"
+    elif np.issubdtype(arr.dtype, np.floating):
+        f, bits, kind = np.clip(arr.astype(np.float32), 0, 1), 16, "float"
+    else:
+        raise ImageError(f"image arrays must be uint8, uint16 or float in [0, 1], got {arr.dtype}")
+    has_alpha = f.shape[2] in (2, 4)
+    color = f[..., : f.shape[2] - 1] if has_alpha else f
+    return Picture(np.ascontiguousarray(color), f[..., -1].copy() if has_alpha else None, bits), kind
+
+
+def array_from_picture(pic: Picture, kind: str) -> np.ndarray:
+    """The picture as an array of `kind` ('uint8', 'uint16', 'float'); (H, W) when gray without alpha."""
+    f = pic.color if pic.alpha is None else np.concatenate([pic.color, pic.alpha[..., None]], axis=2)
+    f = f[..., 0] if f.shape[2] == 1 else f
+    if kind == "float":
+        return f.astype(np.float32)
+    return _quantise(f, 16 if kind == "uint16" else 8)
+
+
+def picture_from_pil(image: Image.Image) -> Picture:
+    """An 8-bit picture of a PIL image (gray, gray + alpha, RGB, RGBA, palette)."""
+    if image.mode in ("1", "L", "LA"):
+        arr = np.asarray(image.convert("L") if image.mode == "1" else image)
+    elif "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info):
+        arr = np.asarray(image.convert("RGBA"))
+    else:
+        arr = np.asarray(image.convert("RGB"))
+    pic, _ = picture_from_array(arr)
+    pic.bits = 8
+    return pic
+
+
+def tensor_from_image(color: np.ndarray) -> torch.Tensor:
+    """(H, W, C) float in [0, 1] -> a (1, C, H, W) float32 tensor."""
+    return torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1), dtype=np.float32))[None]
+
+
+def image_from_tensor(y: torch.Tensor) -> np.ndarray:
+    """A (1, C, H, W) network output -> (H, W, C) float32 in [0, 1] (clamped in place where it may be)."""
+    y = y[0]
+    y = y.clamp(0, 1) if y.is_inference() else y.clamp_(0, 1)  # in place on big tiled outputs
+    return y.permute(1, 2, 0).numpy()
+
+
 def _png_header(path: Path) -> tuple[int, int, int, int] | None:
     """(width, height, bit depth, colour type) of a PNG, None for other files."""
     with open(path, "rb") as f:
@@ -51,8 +109,6 @@ def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
 
 
 def _read_png16(path: Path) -> Picture:
-    import png  # pypng
-
     width, height, rows, info = png.Reader(filename=str(path)).asDirect()
     planes = info["planes"]
     data = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
@@ -168,8 +224,6 @@ def write_picture(pic: Picture, path: str | Path) -> Path:
 
 
 def _write_png16(pic: Picture, path: str) -> None:
-    import png
-
     arr = _quantise(pic.color, 16)
     if pic.alpha is not None:
         arr = np.concatenate([arr, _quantise(pic.alpha, 16)[..., None]], axis=2)

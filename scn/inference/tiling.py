@@ -5,41 +5,46 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..config import ModelConfig, integer_factor
+from ..config import ModelConfig
 
 
-def default_overlap(config: ModelConfig) -> int:
-    """At least the receptive field of one block body at the coarsest pyramid level, in input pixels:
-    two 3x3 convs span 5 coarse pixels, each (1/ratio)^(levels-1) input pixels wide, plus one for the
-    bilinear taps; 16 at the very least."""
-    coarse = (1.0 / config.ratio) ** (config.num_scales - 1)
-    return max(16, int(math.ceil(6 * coarse)))
+@dataclass(frozen=True)
+class Footprint:
+    """What tiling and colour handling need to know of a network: its scale and channels, where tiles may start
+    (`alignment`), how much context a tile needs (`overlap`, input pixels) and a rough peak activation memory per
+    input pixel (float32)."""
+
+    scale: int
+    channels: int
+    alignment: int = 1
+    overlap: int = 16
+    bytes_per_pixel: float = 2048.0  # a generous default for networks that do not describe themselves
+
+    @classmethod
+    def of(cls, config: ModelConfig) -> "Footprint":
+        """The footprint of a network of the family, from its configuration."""
+        c = config
+        # the receptive field of one block body at the coarsest level, in input pixels: two 3x3 convs span 5
+        # coarse pixels, each (1/ratio)^(levels-1) input pixels wide, plus one for the bilinear taps
+        coarse = (1.0 / c.ratio) ** (c.num_scales - 1)
+        levels = sum(c.ratio ** (2 * s) for s in range(c.num_scales))
+        per_level = c.num_features * (c.width + 4) * 4
+        return cls(scale=c.scale, channels=c.channels, alignment=c.architecture.size_multiple(c),
+                   overlap=max(16, int(math.ceil(6 * coarse))),
+                   bytes_per_pixel=levels * per_level + 4 * c.channels * c.scale * c.scale * 3 + 64)
 
 
-def tile_alignment(config: ModelConfig) -> int:
-    """Tile origins on multiples of the pyramid's padding multiple keep every tile's levels in phase."""
-    factor = integer_factor(config.ratio)
-    return factor ** (config.num_scales - 1) if factor else 1
-
-
-def bytes_per_pixel(config: ModelConfig) -> float:
-    """Rough peak activation bytes per input pixel of a float32 forward pass (for choosing tiles)."""
-    c = config
-    levels = sum(c.ratio ** (2 * s) for s in range(c.num_scales)) if c.arch != "wdsr" else 1.0
-    per_level = c.num_features * (c.width + 4) * 4
-    return levels * per_level + 4 * c.channels * c.scale * c.scale * 3 + 64
-
-
-def auto_tile(config: ModelConfig, height: int, width: int, max_memory: float) -> int:
+def auto_tile(footprint: Footprint, height: int, width: int, max_memory: float) -> int:
     """0 when the whole image fits in `max_memory` bytes, else a tile side (input pixels) that does."""
-    if height * width * bytes_per_pixel(config) <= max_memory:
+    if height * width * footprint.bytes_per_pixel <= max_memory:
         return 0
-    side = int(math.sqrt(max_memory / bytes_per_pixel(config)))
-    align = tile_alignment(config)
+    side = int(math.sqrt(max_memory / footprint.bytes_per_pixel))
+    align = footprint.alignment
     return max(4 * align, side - side % align, 64)
 
 

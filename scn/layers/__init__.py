@@ -2,8 +2,9 @@
 
 from .blocks import WideBody, WideResBlock
 from .conv import WNConv2d, WNConvTranspose2d, conv2d
-from .resample import Resampler, level_sizes, pad_multiple, pad_to_multiple
+from .geometry import integer_factor, level_sizes, pad_multiple, pad_to_multiple
+from .resample import Resampler
 from .scale_conv import ScaleWiseConv, ScaleWiseResBlock
 
-__all__ = ["WideBody", "WideResBlock", "WNConv2d", "WNConvTranspose2d", "conv2d", "Resampler", "level_sizes",
+__all__ = ["WideBody", "WideResBlock", "WNConv2d", "WNConvTranspose2d", "conv2d", "Resampler", "integer_factor", "level_sizes",
            "pad_multiple", "pad_to_multiple", "ScaleWiseConv", "ScaleWiseResBlock"]

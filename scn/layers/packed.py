@@ -33,7 +33,6 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from ..config import ModelConfig, integer_factor
 from .conv import weight_of
 from .linear_maps import SparseMap, resample_matrix
 from .scale_conv import ScaleWiseConv
@@ -223,18 +222,6 @@ def packed_plan(sizes: tuple[Size, ...], spec: FusionSpec, layout: str, batch: i
 def default_layout(device: torch.device) -> str:
     """'one' where kernel launches set the time (CUDA and other accelerators), 'split' on the CPU."""
     return "split" if device.type == "cpu" else "one"
-
-
-def packable(config: ModelConfig) -> bool:
-    """Whether the packed operator serves this network: a shared body and fixed resamplers (else the literal
-    operator runs)."""
-    return config.arch == "scn" and (config.resampler in ("bilinear", "avgpool") or config.scale_kernel == 0)
-
-
-def fusion_spec(config: ModelConfig) -> FusionSpec:
-    factor = (integer_factor(config.ratio) or 0) if config.resampler == "avgpool" else 0
-    return FusionSpec(config.resampler, config.align_corners, factor, config.scale_kernel, config.ends,
-                      config.center_pointwise)
 
 
 class _MaskedReLU(torch.autograd.Function):

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.io import loadmat
 from torch import nn
 
 from ..errors import CheckpointError
@@ -38,8 +39,6 @@ def _matlab_to_torch(weights: np.ndarray, cin: int, cout: int, k: int) -> torch.
 
 def load_arcnn(path: str | Path) -> ARCNN:
     """An ARCNN with the weights of one of the authors' `.mat` files (one file per JPEG quality)."""
-    from scipy.io import loadmat
-
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such weights file")

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import CheckpointError
 from .weights import load_into, load_state_dict
 
 _SLOPE = 0.05
@@ -81,8 +82,6 @@ def load_imdn(path: str | Path) -> IMDN:
     out = state.get("upsampler.0.weight")
     scale = int(round((out.shape[0] / 3) ** 0.5)) if out is not None else 0
     if scale < 1:
-        from ..errors import CheckpointError
-
         raise CheckpointError(f"{path}: no upsampler.0.weight: not an IMDN weight file")
     model = IMDN(scale)
     load_into(model, state, path, "IMDN")

@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..registry import get_config
+from ..tasks import TASKS, get_task
 
 SCHEDULES = ("paper", "reference", "cosine", "constant")
 
@@ -96,7 +98,7 @@ class TrainConfig:
     @property
     def setting_range(self) -> tuple[float, float]:
         """(low, high) of the degradation level; equal for a fixed-level model."""
-        value = {"sr": self.task.scale, "denoise": self.task.sigma, "jpeg": self.task.quality}[self.task.type]
+        value = getattr(self.task, get_task(self.task.type).setting)
         return (float(value[0]), float(value[1])) if isinstance(value, list) else (float(value), float(value))
 
     @property
@@ -223,14 +225,13 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
 
 
 def validate(c: TrainConfig) -> None:
-    from ..registry import get_config
-
-    if c.task.type not in ("sr", "denoise", "jpeg"):
-        raise ConfigError(f"task.type={c.task.type!r} is not allowed; choose sr, denoise or jpeg")
+    if c.task.type not in TASKS:
+        raise ConfigError(f"task.type={c.task.type!r} is not allowed; choose {', '.join(TASKS)}")
+    task = get_task(c.task.type)
     model = get_config(c.model.name, **c.model.overrides)
     if model.task != c.task.type:
         raise ConfigError(f"model {c.model.name!r} is a {model.task!r} model but task.type is {c.task.type!r}")
-    if c.task.type == "sr" and model.scale != c.task.scale:
+    if task.default_setting is not None and model.scale != task.model_scale(c.task.scale):
         raise ConfigError(f"model {c.model.name!r} is x{model.scale} but task.scale is {c.task.scale}")
     for name in ("sigma", "quality"):
         value = getattr(c.task, name)
@@ -240,17 +241,17 @@ def validate(c: TrainConfig) -> None:
         if isinstance(value, list) and values[0] > values[1]:
             raise ConfigError(f"task.{name}={value!r}: low must not exceed high")
     low, high = c.setting_range
-    if c.task.type == "jpeg" and not 1 <= low <= high <= 100:
-        raise ConfigError(f"task.quality={c.task.quality!r} must lie in 1..100")
-    if c.task.type == "denoise" and low < 0:
-        raise ConfigError(f"task.sigma={c.task.sigma!r} must be >= 0")
+    if task.default_setting is None and not task.limits[0] <= low <= high <= task.limits[1]:
+        raise ConfigError(f"task.{task.setting}={getattr(c.task, task.setting)!r} must lie in "
+                          f"{task.limits[0]:g}..{task.limits[1]:g}")
     if not c.data.train:
         raise ConfigError("data.train is empty: give one or more folders of clean training images")
     for name in ("patch_size", "batch_size", "patches_per_image"):
         if getattr(c.data, name) < 1:
             raise ConfigError(f"data.{name} must be >= 1")
-    if c.task.type == "jpeg" and c.data.patch_size % 8:
-        raise ConfigError(f"data.patch_size={c.data.patch_size} must be a multiple of 8 for JPEG (the block grid)")
+    if c.data.patch_size % task.crop_grid:
+        raise ConfigError(f"data.patch_size={c.data.patch_size} must be a multiple of {task.crop_grid} for "
+                          f"{c.task.type} (the block grid)")
     if c.train.schedule not in SCHEDULES:
         raise ConfigError(f"train.schedule={c.train.schedule!r} is not allowed; choose {', '.join(SCHEDULES)}")
     if c.train.loss != "l1":
@@ -261,7 +262,7 @@ def validate(c: TrainConfig) -> None:
         raise ConfigError(f"train.ema={c.train.ema} must be in [0, 1) (0 switches EMA off)")
     if len(c.train.betas) != 2:
         raise ConfigError("train.betas must be two numbers")
-    if c.train.bicubic_skip and c.task.type != "sr":
+    if c.train.bicubic_skip and task.default_setting is None:
         raise ConfigError(f"train.bicubic_skip starts the SR skip conv as bicubic; a {c.task.type} model has none, "
                           "so leave it false")
     for name in ("val_every", "checkpoint_every", "log_every"):

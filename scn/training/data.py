@@ -17,9 +17,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ..data.degrade import jpeg_compress, modcrop
+from ..data.degrade import modcrop
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
 from ..data.resize import imresize
+from ..tasks import get_task
 from .config import TrainConfig
 
 LR_BORDER = 2  # SR crops avoid a 2-pixel LR border (the reference code)
@@ -54,16 +55,17 @@ def cached_lr(hr: np.ndarray, scale: int, cache_dir: Path) -> np.ndarray:
 
 
 def load_training_images(config: TrainConfig) -> list[np.ndarray]:
-    """Every clean image of the training folders: uint8 RGB for SR, uint8 gray (Y) otherwise."""
-    task, patch = config.task.type, config.data.patch_size
+    """Every clean image of the training folders: uint8 RGB for colour tasks (SR), uint8 gray (Y) otherwise."""
+    task, patch = get_task(config.task.type), config.data.patch_size
+    scale = task.model_scale(config.task.scale)
     images, too_small = [], []
     for folder in config.data.train:
         for path in list_images(folder):
             im = read_image(path)
-            arr = as_rgb(im) if task == "sr" else as_gray(im)
-            if task == "sr":
-                arr = modcrop(arr, config.task.scale)
-                need = (patch + 2 * LR_BORDER) * config.task.scale
+            arr = as_rgb(im) if task.channels == 3 else as_gray(im)
+            if scale > 1:
+                arr = modcrop(arr, scale)
+                need = (patch + 2 * LR_BORDER) * scale
             else:
                 need = patch
             if min(arr.shape[:2]) < need:
@@ -104,11 +106,12 @@ class PatchDataset(Dataset):
     def __init__(self, config: TrainConfig, images: list[np.ndarray]) -> None:
         self.config = config
         self.images = images
-        self.task = config.task.type
+        self.task = get_task(config.task.type)
+        self.scale = self.task.model_scale(config.task.scale)
         self.patch = config.data.patch_size
         self.low, self.high = config.setting_range
         self.lrs: list[np.ndarray] = []
-        if self.task == "sr":
+        if self.scale > 1:  # LR images made once per image (MATLAB bicubic), patches cut from both
             cache = Path(config.data.cache_dir) if config.data.cache_dir else default_cache_dir()
             self.lrs = [cached_lr(hr, config.task.scale, cache) for hr in images]
 
@@ -120,27 +123,20 @@ class PatchDataset(Dataset):
         rng = np.random.default_rng([self.config.train.seed, epoch, index])
         image = self.images[index % len(self.images)]
         p = self.patch
-        if self.task == "sr":
-            s = self.config.task.scale
+        if self.scale > 1:
+            s = self.scale
             lr = self.lrs[index % len(self.images)]
             y = int(rng.integers(LR_BORDER, lr.shape[0] - p - LR_BORDER + 1))
             x = int(rng.integers(LR_BORDER, lr.shape[1] - p - LR_BORDER + 1))
             lr_p, hr_p = _augment([lr[y:y + p, x:x + p], image[y * s:(y + p) * s, x * s:(x + p) * s]],
                                   int(rng.integers(8)))
             return _to_tensor(lr_p), _to_tensor(hr_p)
-        if self.task == "jpeg":  # crops on the image's 8x8 grid, so JPEG blocks fall where they would
-            y = 8 * int(rng.integers(0, (image.shape[0] - p) // 8 + 1))
-            x = 8 * int(rng.integers(0, (image.shape[1] - p) // 8 + 1))
-        else:
-            y = int(rng.integers(0, image.shape[0] - p + 1))
-            x = int(rng.integers(0, image.shape[1] - p + 1))
+        g = self.task.crop_grid  # JPEG: crops on the image's 8x8 grid, so blocks fall where they would
+        y = g * int(rng.integers(0, (image.shape[0] - p) // g + 1))
+        x = g * int(rng.integers(0, (image.shape[1] - p) // g + 1))
         (clean,) = _augment([image[y:y + p, x:x + p]], int(rng.integers(8)))
-        if self.task == "denoise":
-            sigma = rng.uniform(self.low, self.high) if self.high > self.low else self.low
-            noisy = clean.astype(np.float64) / 255.0 + rng.normal(0.0, sigma / 255.0, clean.shape)
-            return _to_tensor(noisy), _to_tensor(clean)
-        quality = int(rng.integers(int(self.low), int(self.high) + 1))
-        return _to_tensor(jpeg_compress(clean, quality)), _to_tensor(clean)
+        level = self.task.draw_setting(rng, self.low, self.high)
+        return _to_tensor(self.task.degrade(clean, level, rng)), _to_tensor(clean)
 
 
 class StepBatchSampler(Sampler[list[tuple[int, int]]]):

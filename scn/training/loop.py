@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+import yaml
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
@@ -22,9 +23,10 @@ from tqdm import tqdm
 from ..allocator import keep_freed_memory
 from ..archs import RestorationNet, build
 from ..checkpoint import load_model, save_model
-from ..evaluation.methods import BicubicRGB, Identity, Method, TorchMethod
+from ..evaluation.methods import NetworkMethod, make_method
 from ..evaluation.runner import load_test_set, run_benchmark
 from ..registry import get_config
+from ..tasks import get_task
 from .checkpointing import TrainError, atomic_write, load_state, save_state, write_error
 from .config import TrainConfig
 from .data import PatchDataset, StepBatchSampler, load_training_images
@@ -226,9 +228,10 @@ class Trainer:
         c = self.config
         model = self.weights_model()
         model.eval()
-        setting = c.task.scale if c.task.type == "sr" else c.val_setting
-        baseline: Method = BicubicRGB() if c.task.type == "sr" else Identity()
-        methods = [TorchMethod("model", (c.task.type,), lambda s: model, device=self.device), baseline]
+        task = get_task(c.task.type)
+        setting = c.task.scale if task.default_setting is not None else c.val_setting
+        baseline = make_method(task.baseline, task.name)
+        methods = [NetworkMethod("model", (task.name,), lambda s: model, device=self.device), baseline]
         rows = run_benchmark(methods, self.val_sets, c.task.type, [setting], progress=False)
         self.model.train()
         mean = lambda label: sum(r.psnr for r in rows if r.method == label) / max(1, len(self.val_sets))  # noqa: E731
@@ -239,7 +242,7 @@ class Trainer:
         c, t = self.config, self.config.train
         if self.dist.main:
             self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / "config.yaml").write_text(__import__("yaml").safe_dump(c.to_dict(), sort_keys=False))
+            (self.out / "config.yaml").write_text(yaml.safe_dump(c.to_dict(), sort_keys=False))
             try:
                 from torch.utils.tensorboard import SummaryWriter
 

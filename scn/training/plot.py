@@ -5,23 +5,20 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 
 def plot_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
-    """Loss and validation PSNR (with the degraded input's PSNR) against the step; None without matplotlib."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
+    """Loss and validation PSNR (with the degraded input's PSNR) against the step; None for an empty log.
+    (matplotlib's object API: no pyplot, so the caller's backend is left alone.)"""
     rows = list(csv.DictReader(log_csv.open()))
     if not rows:
         return None
     steps = [int(r["step"]) for r in rows]
     loss = [float(r["loss"]) for r in rows]
     val = [(int(r["step"]), float(r["val_psnr"]), float(r["val_baseline_psnr"])) for r in rows if r["val_psnr"]]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = Figure(figsize=(10, 3.6))
+    ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(steps, loss, lw=1)
     ax1.set(xlabel="step", ylabel="L1 loss", title="training loss")
     ax1.set_yscale("log")
@@ -35,6 +32,5 @@ def plot_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
     fig.tight_layout()
     tmp = out_png.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=90)
-    plt.close(fig)
     tmp.replace(out_png)
     return out_png
