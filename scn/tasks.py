@@ -62,7 +62,7 @@ class Task:
         return f"{self.tag}{setting:g}"
 
     def range_text(self, low: float, high: float) -> str:
-        """A range of settings a model covers: 'sigma 0-55', 'q 10', 'x2'."""
+        """A range of settings a model covers: 'sigma 0-55', 'q 10' (SR: 'x2')."""
         key = "q" if self.setting == "quality" else self.setting
         return f"{key} {low:g}" if low == high else f"{key} {low:g}-{high:g}"
 
@@ -86,6 +86,10 @@ class Task:
     def draw_setting(self, rng: np.random.Generator, low: float, high: float) -> float:
         """A training patch's level, drawn from [low, high] (fixed when they are equal)."""
         return low
+
+    def validation_setting(self, low: float, high: float) -> int:
+        """The level a model trained on [low, high] is validated at (the low end unless a task prefers one)."""
+        return int(low)
 
     # -- scoring -------------------------------------------------------------------------------------------------
     def score(self, output8: np.ndarray, clean: np.ndarray, setting: int, gray_file: bool = False) -> Scores:
@@ -112,6 +116,9 @@ class SuperResolution(Task):
     def score(self, output8: np.ndarray, clean: np.ndarray, setting: int, gray_file: bool = False) -> Scores:
         return sr_scores(output8, clean, setting)
 
+    def range_text(self, low: float, high: float) -> str:
+        return self.label(low) if low == high else f"{self.label(low)}-{self.label(high)}"
+
     def upscale(self, image: np.ndarray, setting: int) -> np.ndarray:
         """The bicubic baseline (MATLAB `imresize`)."""
         return imresize(image, float(setting))
@@ -125,6 +132,9 @@ class Denoising(Task):
 
     def draw_setting(self, rng: np.random.Generator, low: float, high: float) -> float:
         return float(rng.uniform(low, high)) if high > low else low
+
+    def validation_setting(self, low: float, high: float) -> int:
+        return 25 if low <= 25 <= high else int(round((low + high) / 2))  # sigma 25: the field's usual level
 
 
 class JpegDeblocking(Task):

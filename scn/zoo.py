@@ -53,20 +53,22 @@ class Pretrained:
         return self.name.split(".", 1)[0]
 
     @property
-    def levels(self) -> tuple[float, float] | None:
-        """The (low, high) noise levels or qualities a denoising / JPEG entry was trained on; None for SR."""
-        return self.sigma if self.task == "denoise" else self.quality
+    def levels(self) -> tuple[float, float]:
+        """The (low, high) settings the entry was trained on: (scale, scale) for SR, the noise levels or
+        qualities otherwise (equal for a fixed-level model)."""
+        value = getattr(self, get_task(self.task).setting)
+        return (value, value) if isinstance(value, (int, float)) else tuple(value or (0, 0))  # type: ignore[return-value]
 
     @property
     def span(self) -> float:
-        """How wide a range of levels the entry was trained on (0 for SR and fixed-level models)."""
-        low, high = self.levels or (0, 0)
+        """How wide a range of settings the entry was trained on (0 for SR and fixed-level models)."""
+        low, high = self.levels
         return high - low
 
     @property
     def blind(self) -> bool:
         """Trained over a range of noise levels / qualities, so it needs no level at run time."""
-        return self.task != "sr" and self.span > 0
+        return self.span > 0
 
     def covers(self, task: str, setting: int | None) -> bool:
         """Whether this entry restores `task` at `setting` (None: an unknown level, which only blind ones take)."""
@@ -74,37 +76,26 @@ class Pretrained:
             return False
         if setting is None:
             return self.blind
-        if task == "sr":
-            return setting == self.scale
-        low, high = self.levels or (None, None)
-        return low is not None and low <= setting <= high  # type: ignore[operator]
+        low, high = self.levels
+        return low <= setting <= high
 
     def distance(self, setting: int | None) -> float:
         if setting is None:
             return 0.0 if self.blind else math.inf
-        if self.task == "sr":
-            return abs(setting - self.scale)
-        low, high = self.levels or (0, 0)
+        low, high = self.levels
         return 0.0 if low <= setting <= high else min(abs(setting - low), abs(setting - high))
 
     def setting_text(self) -> str:
-        task = get_task(self.task)
-        if self.task == "sr":
-            return task.label(self.scale)
-        low, high = self.levels or (0, 0)
-        return task.range_text(low, high)
+        return get_task(self.task).range_text(*self.levels)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "aliases": list(self.aliases), "task": self.task, "file": self.file,
                              "sha256": self.sha256,
                              "default": self.default, "training_data": self.training_data, "steps": self.steps,
                              "dev_psnr": self.dev_psnr, "notes": self.notes}
-        if self.task == "sr":
-            d["scale"] = self.scale
-        if self.sigma is not None:
-            d["sigma"] = list(self.sigma)
-        if self.quality is not None:
-            d["quality"] = list(self.quality)
+        setting = get_task(self.task).setting
+        value = getattr(self, setting)
+        d[setting] = list(value) if isinstance(value, tuple) else value
         return d
 
 
@@ -166,11 +157,11 @@ def find_pretrained(name: str, task: str, setting: int | None) -> Pretrained:
     if setting is None:
         setting_word = f"an unknown {t.setting} (give {t.flag})"
     else:
-        setting_word = t.range_text(setting, setting) if task != "sr" else t.label(setting)
+        setting_word = t.range_text(setting, setting)
     if not candidates:
         other = f" ({entries[0].name} is a {entries[0].task} model)" if entries and name != DEFAULT else ""
-        raise ZooError(f"no shipped {task} weights yet for {setting_word}{other}; pass --model with a checkpoint "
-                       "trained by `scn train`")
+        raise ZooError(f"no shipped {task} weights yet for {setting_word}{other}; use a checkpoint trained by "
+                       "`scn train` as the model")
     closest = min(candidates, key=lambda e: e.distance(setting))
     raise ZooError(f"no shipped weights for {task} at {setting_word}; the closest is {closest.name!r} "
                    f"({closest.setting_text()})")

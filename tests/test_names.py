@@ -120,3 +120,51 @@ def test_shared_is_a_field_and_the_old_architecture_name_still_loads(tmp_path: P
     with pytest.raises(scn.ConfigError, match="applies to arch 'scn' only"):
         scn.create_model("wdsr_x2", shared=False)
     assert scn.architecture_names()[:2] == ("scn", "wdsr")
+
+
+@pytest.fixture
+def toy_architecture():
+    """A new architecture defined in one place (here), as ARCHITECTURE.md says; unregistered afterwards."""
+    from torch import nn
+
+    from scn import config as config_module
+    from scn import registry
+    from scn.archs.base import RestorationNet, wide_body_macs
+    from scn.layers import WideResBlock
+
+    @scn.register_architecture("toy")
+    class Toy(RestorationNet):
+        @classmethod
+        def body_macs(cls, config: scn.ModelConfig, pixels: list[int]) -> int:
+            return config.num_blocks * pixels[0] * wide_body_macs(config)
+
+        def __init__(self, config: scn.ModelConfig) -> None:
+            super().__init__(config)
+            self.body = nn.Sequential(*[WideResBlock(config.num_features, config.width, config.num_blocks, True)
+                                        for _ in range(config.num_blocks)])
+
+        def run_body(self, features, num_scales, ratio):  # type: ignore[no-untyped-def]
+            return self.body(features)
+
+    registry.register_family("toy", "a toy", num_scales=1)
+    yield Toy
+    del config_module._ARCHITECTURES["toy"]
+    for name in [n for n in registry.model_names() if n.startswith("toy_")]:
+        del registry._REGISTRY[name]
+
+
+def test_a_new_architecture_is_one_class(toy_architecture, tmp_path: Path) -> None:
+    import torch
+
+    from scn.complexity import conv_macs, count_conv_macs
+
+    assert "toy_x2" in scn.model_names() and "toy_small_denoise" in scn.model_names()
+    model = scn.create_model("toy_x2", num_blocks=2, num_features=8)
+    x = torch.rand(1, 3, 12, 10)
+    assert count_conv_macs(model, x) == conv_macs(model.config, 12, 10)
+    path = scn.save_model(model, tmp_path / "toy.safetensors")
+    out = scn.restore((np.random.default_rng(0).random((12, 10, 3)) * 255).astype(np.uint8), "sr", scale=2,
+                      model=str(path))
+    assert out.shape == (24, 20, 3) and resolve(path).config.arch == "toy"
+    with pytest.raises(scn.ConfigError, match="can be evaluated with 1"):
+        model(x, num_scales=2)

@@ -40,13 +40,13 @@ def run_pretrained(args: argparse.Namespace) -> int:
     if not entries:
         print("no pretrained weights are shipped in this version")
         return 0
-    print(f"{'name':<24}{'task':<9}{'setting':<13}{'steps':>7}  {'dev PSNR (dB)':<36}older name")
+    print(f"{'name':<25}{'older name':<17}{'task':<9}{'setting':<12}{'steps':>6}  dev PSNR (dB)")
     for e in entries:
         dev = ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())
-        print(f"{e.name:<24}{e.task:<9}{e.setting_text():<13}{e.steps:>7}  {dev:<36}{', '.join(e.aliases)}")
+        print(f"{e.name:<25}{', '.join(e.aliases):<17}{e.task:<9}{e.setting_text():<12}{e.steps:>6}  {dev}")
     print("\n`--model NAME` takes any name above (or an older one), `scn` for the default of a task, or a "
           "checkpoint file.\nNAME.TAG is the registered configuration NAME (`scn models`) trained as TAG says; "
-          "`scn info NAME.TAG` shows where it differs.")
+          "`scn info NAME.TAG` shows its whole configuration.")
     return 0
 
 

@@ -105,7 +105,7 @@ def _png_header(path: Path) -> tuple[int, int, int, int] | None:
 def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise ImageError(f"{path}: declares {width}x{height} = {width * height:,} pixels, above the limit of "
-                         f"{max_pixels:,} (a decompression bomb?); raise it with --max-pixels if the file is real")
+                         f"{max_pixels:,} (a decompression bomb?); raise max_pixels (--max-pixels) if the file is real")
 
 
 def _read_png16(path: Path) -> Picture:

@@ -105,10 +105,7 @@ class TrainConfig:
     def val_setting(self) -> int:
         if self.task.val_setting is not None:
             return int(self.task.val_setting)
-        low, high = self.setting_range
-        if self.task.type == "denoise":
-            return 25 if low <= 25 <= high else int(round((low + high) / 2))
-        return int(low)
+        return get_task(self.task.type).validation_setting(*self.setting_range)
 
 
 def _check_type(path: str, value: Any, annotation: Any) -> Any:

@@ -252,12 +252,12 @@ class Trainer:
         state_path = self.out / STATE_FILE
         if self.resume:
             if not state_path.exists():
-                raise TrainError(f"--resume: no {STATE_FILE} in {self.out}; start without --resume")
+                raise TrainError(f"resume asked for, but there is no {STATE_FILE} in {self.out}; start a new run instead")
             self.load(load_state(state_path))
             if self.dist.main:
                 self.truncate_log()
         elif self.dist.main and state_path.exists():
-            raise TrainError(f"{self.out} holds a run already; add --resume to continue it or choose another --out")
+            raise TrainError(f"{self.out} holds a run already; resume it (--resume) or choose another output folder")
         if self.step >= self.total_steps:
             return self.finish()
         sampler = StepBatchSampler(len(self.dataset), c.data.batch_size, t.seed, self.step, self.total_steps,
