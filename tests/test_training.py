@@ -169,27 +169,49 @@ def run_train(*args: str, **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, **kw)
 
 
-@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
-def test_stopped_then_resumed_equals_uninterrupted(tmp_path: Path, stop: signal.Signals) -> None:
-    """SIGKILL loses the steps since the last checkpoint; SIGTERM checkpoints the step it is in and exits 143."""
-    data = tiny_config(tmp_path, steps=300, checkpoint_every=10, val_every=1000, log_every=10, deterministic=True)
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The config of a 300-step run and the run itself, done once for the stop / resume cases."""
+    root = tmp_path_factory.mktemp("stops")
+    data = tiny_config(root, steps=300, checkpoint_every=10, val_every=1000, log_every=10, deterministic=True)
     data["data"]["val"] = []
-    cfg = write_config(tmp_path, data)
-    full, stopped = tmp_path / "full", tmp_path / "stopped"
-    assert run_train(str(cfg), "--out", str(full)).wait() == 0
-    proc = run_train(str(cfg), "--out", str(stopped))
+    cfg = write_config(root, data)
+    assert run_train(str(cfg), "--out", str(root / "full")).wait() == 0
+    return cfg, root / "full"
+
+
+@pytest.mark.parametrize("stop,group,workers", [
+    (signal.SIGKILL, False, 0),
+    (signal.SIGTERM, False, 0),
+    (signal.SIGTERM, True, 2),  # as timeout / scancel / Ctrl-C send it: to the process group, loader workers too
+    (signal.SIGINT, True, 2),
+])
+def test_stopped_then_resumed_equals_uninterrupted(uninterrupted: tuple[Path, Path], tmp_path: Path,
+                                                   stop: signal.Signals, group: bool, workers: int) -> None:
+    """SIGKILL loses the steps since the last checkpoint; TERM / INT (to the process or its whole group, loader
+    workers included) checkpoint the step in hand and exit 143 / 130; the resumed run equals the uninterrupted one
+    bit for bit (the data of a step does not depend on the number of workers)."""
+    cfg, full = uninterrupted
+    stopped = tmp_path / "stopped"
+    workers_set = ("--set", f"data.workers={workers}")
+    proc = run_train(str(cfg), "--out", str(stopped), *workers_set, start_new_session=group)
     deadline = time.time() + 120
     while not (stopped / "checkpoint.pt").exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)
-    proc.send_signal(stop)
-    code = proc.wait()
+    if group:
+        os.killpg(proc.pid, stop)
+    else:
+        proc.send_signal(stop)
+    code = proc.wait(timeout=120)
     assert not (stopped / "final.safetensors").exists(), "the run ended before it could be stopped"
-    if stop == signal.SIGTERM:
-        assert code == 128 + signal.SIGTERM
-        message = proc.stderr.read().decode().strip().splitlines()[-1]
-        assert "stopped by SIGTERM at step" in message and "--resume" in message
-    resumed = run_train(str(cfg), "--out", str(stopped), "--resume")
-    assert resumed.wait() == 0, resumed.stderr.read().decode()
+    if stop != signal.SIGKILL:
+        err = proc.stderr.read().decode()
+        assert code == 128 + stop, err[-2000:]
+        message = err.strip().splitlines()[-1]
+        assert f"stopped by {stop.name} at step" in message and "--resume" in message
+        assert "Traceback" not in err
+    resumed = run_train(str(cfg), "--out", str(stopped), "--resume", *workers_set)
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()
     a, b = scn.load_model(full / "final.safetensors"), scn.load_model(stopped / "final.safetensors")
     for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(va, vb), k

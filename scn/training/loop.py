@@ -32,7 +32,7 @@ from .config import TrainConfig
 from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
 from .schedule import lr_factor
-from .signals import StopRequest
+from .signals import StopRequest, ignore_stop_signals
 from .starts import bicubic_skip, zero_blocks, zero_tail
 
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
@@ -263,7 +263,7 @@ class Trainer:
         sampler = StepBatchSampler(len(self.dataset), c.data.batch_size, t.seed, self.step, self.total_steps,
                                    self.dist.rank, self.dist.world)
         loader = DataLoader(self.dataset, batch_sampler=sampler, num_workers=c.data.workers,
-                            pin_memory=self.cuda, persistent_workers=c.data.workers > 0)
+                            pin_memory=self.cuda, worker_init_fn=ignore_stop_signals if c.data.workers > 0 else None)
         bar = tqdm(total=self.total_steps, initial=self.step, desc="train", unit="step",
                    disable=None if (self.progress and self.dist.main) else True, dynamic_ncols=True)
         self.model.train()

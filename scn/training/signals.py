@@ -1,4 +1,10 @@
-"""Stop a run cleanly on SIGTERM (schedulers, `kill`) or Ctrl-C: finish the step, checkpoint, exit."""
+"""Stop a run cleanly on SIGTERM (schedulers, `kill`, `timeout`) or Ctrl-C: finish the step, checkpoint, exit.
+
+Schedulers (Slurm's scancel, Kubernetes, `timeout`) and Ctrl-C signal the whole process group, DataLoader workers
+included; a worker that died of it would crash the run before it could checkpoint. Workers therefore ignore
+TERM / INT (`ignore_stop_signals`, their `worker_init_fn`) and are shut down by the main process, which stops
+cleanly; they still exit with it, and on their own if it is killed outright (PyTorch's parent watchdog).
+"""
 
 from __future__ import annotations
 
@@ -33,3 +39,9 @@ class StopRequest:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)  # type: ignore[arg-type]
         self._previous.clear()
+
+
+def ignore_stop_signals(worker_id: int = 0) -> None:
+    """A DataLoader `worker_init_fn`: leave TERM / INT to the main process, which stops the run in order."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
