@@ -10,6 +10,10 @@ class ScnError(Exception):
     """Base class of every error scn raises on purpose."""
 
 
+class ScnWarning(UserWarning):
+    """Base class of the warnings scn gives on purpose (the CLI prints them as one line)."""
+
+
 class ConfigError(ScnError, ValueError):
     """A model name, hyperparameter or override that is not allowed."""
 

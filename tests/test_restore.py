@@ -7,6 +7,7 @@ import os
 import struct
 import subprocess
 import sys
+import warnings
 import zlib
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import scn
 import scn.zoo as zoo
 from scn.cli.demo_cmd import demo_photo
 from scn.cli.main import main
-from scn.inference.engine import Restorer
+from scn.inference.engine import Restorer, TilingWarning
 from scn.inference.images import Picture, read_picture, write_picture
 from scn.inference.tiling import Footprint
 from scn.metrics import psnr
@@ -90,6 +91,40 @@ def test_tiled_equals_untiled_on_a_real_photo(sr_ckpt: Path) -> None:
     a, b = np.floor(full * 255 + 0.5), np.floor(tiled * 255 + 0.5)
     assert full.shape == (600, 520, 3)
     assert psnr(a, b) > 50 and np.abs(a - b).max() <= 2
+
+
+def test_a_model_that_is_not_tile_exact_is_restored_whole_or_warns(sr_ckpt: Path) -> None:
+    """align_corners=True (the registry's default): whole when it fits the budget, so equal to the untiled run;
+    forced tiles give one warning with how far they move this image; a tile-exact model gives none."""
+    fitted = scn.load_model(sr_ckpt)
+    model = scn.build(fitted.config.replace(align_corners=True))
+    model.load_state_dict(fitted.state_dict())
+    pic = Picture(photo_crop().astype(np.float32) / 255)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning while nothing is tiled
+        assert np.array_equal(Restorer(model).restore(pic).color, Restorer(model, tile=0).restore(pic).color)
+    with pytest.warns(TilingWarning, match=r"not tile-exact \(align_corners=True.*about \d+\.\d dB PSNR") as caught:
+        restorer = Restorer(model, tile=96)
+        restorer.restore(pic)
+        restorer.restore(pic)
+    assert len(caught) == 1  # once per Restorer
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Restorer(fitted, tile=96).restore(pic)  # align_corners=False: tile-exact, no warning
+
+
+def test_the_tiling_warning_is_one_line_in_the_cli(sr_ckpt: Path, tmp_path: Path) -> None:
+    fitted = scn.load_model(sr_ckpt)
+    model = scn.build(fitted.config.replace(align_corners=True))
+    model.load_state_dict(fitted.state_dict())
+    path = scn.save_model(model, tmp_path / "ac.safetensors")
+    Image.fromarray(photo_crop()[:120, :100]).save(tmp_path / "in.png")
+    proc = subprocess.run([sys.executable, "-m", "scn.cli.main", "restore", str(tmp_path / "in.png"), "-o",
+                           str(tmp_path / "out.png"), "--model", str(path), "--tile", "48", "--no-progress"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scn restore: warning: this model is not tile-exact")
 
 
 def test_tiling_switches_on_by_itself(sr_ckpt: Path) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ..allocator import keep_freed_memory
-from ..errors import ScnError
+from ..errors import ScnError, ScnWarning
 from ..version import __version__
 from . import benchmark_cmd, demo_cmd, export_cmd, info_cmd, models_cmd, restore_cmd, train_cmd
 
@@ -24,9 +25,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line_warnings(command: str) -> None:
+    """Show scn's own warnings as `scn COMMAND: warning: ...` (others as Python shows them)."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, ScnWarning):
+            print(f"scn {command}: warning: {message}", file=sys.stderr, flush=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()
+    one_line_warnings(args.command)
     try:
         return int(args.run(args) or 0)
     except ScnError as e:

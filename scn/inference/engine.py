@@ -5,6 +5,7 @@ validation all restore through it."""
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,11 +18,16 @@ from ..archs import RestorationNet
 from ..config import ModelConfig
 from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
 from ..data.resize import imresize
-from ..errors import ScnError
+from ..errors import ScnError, ScnWarning
 from ..layers.conv import inference_copy
 from .ensemble import self_ensemble
 from .images import Picture, image_from_tensor, tensor_from_image
-from .tiling import Footprint, auto_tile, tiled_forward
+from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
+
+
+class TilingWarning(ScnWarning):
+    """Tiles will change the output of a model whose pyramid is not tile-exact."""
+
 
 DEFAULT_MAX_MEMORY = 1.5e9  # bytes of activations before tiling switches on
 MIN_SIDE = 4
@@ -59,6 +65,7 @@ class Restorer:
         self.tile, self.max_memory, self.progress = tile, max_memory, progress
         self.overlap = footprint.overlap if tile_overlap is None else tile_overlap
         self._model: nn.Module | None = None
+        self._warned = False
         if model is not None:
             model = inference_copy(model, device)
             if half:
@@ -83,11 +90,27 @@ class Restorer:
         h, w = x.shape[-2:]
         tile = self.tile if self.tile is not None else auto_tile(self.footprint, h, w, self.max_memory)
         fn = (lambda t: self_ensemble(self.network, t)) if self.ensemble else self.network
+        if tile and (h > tile or w > tile) and self.footprint.inexact and not self._warned:
+            self._warned = True
+            self._warn_inexact(x, tile)
         report = None
         if self.progress and tile:
             report = lambda done, total: print(f"\r  tile {done}/{total}", end="" if done < total else "\n",  # noqa: E731
                                                file=sys.stderr, flush=True)
         return tiled_forward(fn, x, self.footprint.scale, tile, self.overlap, self.footprint.alignment, report)
+
+    def _warn_inexact(self, x: torch.Tensor, tile: int) -> None:
+        """One warning that tiles will change this model's output, with how much on a sample of this image."""
+        forced = self.tile is not None
+        align = self.footprint.alignment
+        sample_tile = tile if forced else max(4 * align, tile // 2 // align * align)  # a sample within the budget
+        db = tiling_error_db(self.network, x, self.footprint.scale, sample_tile, min(self.overlap, sample_tile // 2),
+                             self.footprint.alignment)
+        how = "drop the forced tile size" if forced else "raise the memory budget so the image fits whole"
+        warnings.warn(TilingWarning(
+            f"this model is not tile-exact ({self.footprint.inexact}); tiled output differs from a whole-image "
+            f"run by about {db:.1f} dB PSNR on a sample of this image. To avoid it, {how}, or use a model with "
+            "align_corners=False (the shipped ones)"), stacklevel=3)
 
     def restore_image(self, color: np.ndarray) -> np.ndarray:
         """(H, W, C) float in [0, 1] with the model's channels -> the restored (H*s, W*s, C) float32 in [0, 1]."""

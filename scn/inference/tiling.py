@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..config import ModelConfig
+from ..layers.geometry import integer_factor
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Footprint:
     alignment: int = 1
     overlap: int = 16
     bytes_per_pixel: float = 2048.0  # a generous default for networks that do not describe themselves
+    inexact: str = ""  # why tiles differ from a whole-image run beyond blending ('' when they do not)
 
     @classmethod
     def of(cls, config: ModelConfig) -> "Footprint":
@@ -34,9 +36,14 @@ class Footprint:
         coarse = (1.0 / c.ratio) ** (c.num_scales - 1)
         levels = sum(c.ratio ** (2 * s) for s in range(c.num_scales))
         per_level = c.num_features * (c.width + 4) * 4
+        inexact = ""
+        if c.num_scales > 1 and c.align_corners:
+            inexact = "align_corners=True: a coarse level's sampling grid depends on the tile's size"
+        elif c.num_scales > 1 and integer_factor(c.ratio) is None:
+            inexact = f"level ratio {c.ratio:g} is not 1/integer: tiles cannot start in phase with the pyramid"
         return cls(scale=c.scale, channels=c.channels, alignment=c.architecture.size_multiple(c),
                    overlap=max(16, int(math.ceil(6 * coarse))),
-                   bytes_per_pixel=levels * per_level + 4 * c.channels * c.scale * c.scale * 3 + 64)
+                   bytes_per_pixel=levels * per_level + 4 * c.channels * c.scale * c.scale * 3 + 64, inexact=inexact)
 
 
 def auto_tile(footprint: Footprint, height: int, width: int, max_memory: float) -> int:
@@ -112,3 +119,18 @@ def tiled_forward(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, s
                 progress(done, total)
     assert out is not None
     return out
+
+
+def tiling_error_db(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale: int, tile: int,
+                    overlap: int, align: int = 1) -> float:
+    """PSNR (dB) between the 8-bit whole and tiled outputs on a sample of `x` from its middle, 2 x 2 tiles
+    large: how far tiling moves this model's output on this image (inf when it does not)."""
+    h, w = x.shape[-2:]
+    side = max(2 * tile, 2 * align)
+    sh, sw = min(h, side), min(w, side)
+    y0, x0 = (h - sh) // 2 // align * align, (w - sw) // 2 // align * align  # from the middle, in phase
+    sample = x[..., y0: y0 + sh, x0: x0 + sw]
+    whole = torch.floor(fn(sample).float().cpu().clamp(0, 1) * 255 + 0.5)
+    tiled = torch.floor(tiled_forward(fn, sample, scale, tile, overlap, align).clamp(0, 1) * 255 + 0.5)
+    mse = float(((whole - tiled) ** 2).mean())
+    return math.inf if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
