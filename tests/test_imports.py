@@ -29,7 +29,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("scn",),  # the package root re-exports the API; nothing inside imports it
 ]
 # Imports allowed inside functions: optional dependencies, and what must follow a runtime choice.
-OPTIONAL = {"onnx", "onnxscript", "onnxruntime", "bm3d", "torch.utils.tensorboard"}
+OPTIONAL = {"onnx", "onnxscript", "onnxruntime", "bm3d", "torch.utils.tensorboard",
+            "png"}  # pypng: a dependency, but only 16-bit colour PNGs need it (machines without it still train)
 
 
 def module_name(path: Path) -> str:

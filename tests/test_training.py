@@ -65,6 +65,15 @@ def test_every_committed_config_validates() -> None:
         assert cfg.data.train
 
 
+def test_shared_data_folders_follow_scn_shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCN_SHARED", raising=False)
+    assert load_config(ROOT / "configs" / "smoke.yaml").data.train == ["../shared/datasets/train/Train400"]
+    monkeypatch.setenv("SCN_SHARED", str(tmp_path / "carried"))
+    cfg = load_config(ROOT / "configs" / "smoke.yaml", ["data.val=[elsewhere/Set12]"])
+    assert cfg.data.train == [str(tmp_path / "carried" / "datasets" / "train" / "Train400")]
+    assert cfg.data.val == ["elsewhere/Set12"]  # only ../shared/ paths move
+
+
 @pytest.mark.parametrize("mutate,match", [
     (lambda d: d["train"].update(stpes=3), "unknown config key.*train.stpes"),
     (lambda d: d.update(optimiser={}), "unknown config key.*optimiser"),

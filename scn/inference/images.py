@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import png  # pypng: 16-bit colour PNGs, which Pillow reduces to 8 bits
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -108,7 +107,17 @@ def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
                          f"{max_pixels:,} (a decompression bomb?); raise max_pixels (--max-pixels) if the file is real")
 
 
+def _pypng():  # type: ignore[no-untyped-def]
+    """pypng, for 16-bit colour PNGs (Pillow reduces them to 8 bits); only they need it."""
+    try:
+        import png
+    except ImportError:
+        raise ImageError("16-bit colour PNGs need the pypng package: pip install pypng") from None
+    return png
+
+
 def _read_png16(path: Path) -> Picture:
+    png = _pypng()
     width, height, rows, info = png.Reader(filename=str(path)).asDirect()
     planes = info["planes"]
     data = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
@@ -131,6 +140,8 @@ def read_picture(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pict
         if header[2] == 16 and header[3] in (2, 4, 6):  # 16-bit RGB, gray+alpha, RGBA
             try:
                 return _read_png16(path)
+            except ImageError:
+                raise
             except Exception as e:  # noqa: BLE001 - pypng raises its own error types
                 raise ImageError(f"{path}: unreadable 16-bit PNG ({type(e).__name__})") from None
     try:
@@ -224,6 +235,7 @@ def write_picture(pic: Picture, path: str | Path) -> Path:
 
 
 def _write_png16(pic: Picture, path: str) -> None:
+    png = _pypng()
     arr = _quantise(pic.color, 16)
     if pic.alpha is not None:
         arr = np.concatenate([arr, _quantise(pic.alpha, 16)[..., None]], axis=2)

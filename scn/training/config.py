@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -208,9 +209,23 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
     return data
 
 
+SHARED_PREFIX = "../shared/"
+
+
+def data_folder(folder: str) -> str:
+    """A data folder as the config names it, with `../shared/` replaced by $SCN_SHARED when that is set (data
+    sent along with the code to a machine without ../shared, e.g. by scripts/pack_gpu_data.sh)."""
+    root = os.environ.get("SCN_SHARED")
+    if root and folder.startswith(SHARED_PREFIX):
+        return str(Path(root) / folder[len(SHARED_PREFIX):])
+    return folder
+
+
 def load_config(path: str | Path, assignments: list[str] | None = None) -> TrainConfig:
     data = apply_overrides(read_yaml(Path(path)), assignments or [])
     config = _build(TrainConfig, data, "")
+    config.data.train = [data_folder(f) for f in config.data.train]
+    config.data.val = [data_folder(f) for f in config.data.val]
     validate(config)
     return config
 
