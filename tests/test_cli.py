@@ -49,3 +49,38 @@ def test_errors_are_one_line_without_traceback(args: list[str], match: str, tmp_
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_progress_in_a_log_is_a_line_at_start_every_interval_and_end() -> None:
+    import io
+
+    from scn.progress import Progress
+
+    log = io.StringIO()  # not a terminal
+    bar = Progress(3, "work", "items", stream=log, every=0)
+    for _ in range(3):
+        bar.update(1)
+    bar.set_postfix(loss="0.1")
+    bar.close()
+    lines = log.getvalue().splitlines()
+    assert lines[0].startswith("work: 0/3 items (0%)") and lines[-1].startswith("work: 3/3 items (100%)")
+    assert len(lines) == 5 and "loss=0.1" in lines[-1]
+    quiet = io.StringIO()
+    bar = Progress(3, "work", stream=quiet, every=30)
+    bar.update(3)
+    bar.close()
+    assert len(quiet.getvalue().splitlines()) == 2  # the start and the end only, within 30 s
+    silent = io.StringIO()
+    Progress(3, "work", enabled=False, stream=silent).close()
+    assert silent.getvalue() == ""
+
+
+def test_benchmark_reports_progress_in_a_log(tmp_path: Path) -> None:
+    from PIL import Image
+
+    rng = __import__("numpy").random.default_rng(0)
+    (tmp_path / "set").mkdir()
+    Image.fromarray((rng.random((40, 40)) * 255).astype("uint8")).save(tmp_path / "set" / "a.png")
+    proc = subprocess.run([sys.executable, "-m", "scn.cli.main", "benchmark", "--task", "denoise", "--sigma", "25",
+                           "--data", str(tmp_path / "set"), "--method", "identity"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "benchmark denoise: 1/1 images (100%)" in proc.stderr

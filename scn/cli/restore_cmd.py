@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from ..data.io import IMAGE_SUFFIXES
 from ..errors import ScnError
+from ..progress import Progress
 from ..inference.api import model_for
 from ..inference.engine import DEFAULT_MAX_MEMORY, Restorer, onnx_forward
 from ..inference.export import read_onnx_config
@@ -100,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
     outputs = output_paths(inputs, Path(args.output))
     restorer = make_restorer(args, setting)
     failures = 0
-    bar = tqdm(list(zip(inputs, outputs)), desc="restore", unit="img",
-               disable=None if not args.no_progress else True)
-    for src, dst in bar:
+    bar = Progress(len(inputs), "restore", "images", enabled=not args.no_progress)
+    for src, dst in zip(inputs, outputs):
+        bar.set_postfix(src.name)
         try:
             if dst.exists() and dst.resolve() == src.resolve():
                 raise ScnError("refusing to overwrite the input; choose another output")
@@ -112,10 +111,12 @@ def run(args: argparse.Namespace) -> int:
         except ScnError as e:
             failures += 1
             message = str(e) if str(e).startswith(str(src)) else f"{src}: {e}"
-            tqdm.write(f"scn restore: {message}", file=sys.stderr)
+            bar.write(f"scn restore: {message}", file=sys.stderr)
         except MemoryError:
             failures += 1
-            tqdm.write(f"scn restore: {src}: out of memory; use --tile 256 or a lower --max-memory", file=sys.stderr)
+            bar.write(f"scn restore: {src}: out of memory; use --tile 256 or a lower --max-memory", file=sys.stderr)
+        bar.update(1)
+    bar.close()
     done = len(inputs) - failures
     if len(inputs) > 1 or failures:
         print(f"restored {done} of {len(inputs)} image(s) into {args.output}", file=sys.stderr)

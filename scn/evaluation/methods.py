@@ -44,6 +44,9 @@ class Method:
         """SR: uint8 RGB LR in, RGB out (uint8, or float in [0, 1]); gray tasks: float gray in, float out."""
         raise NotImplementedError
 
+    def prepare(self, setting: int) -> None:
+        """Load and check what `setting` needs, so a bad weights file fails before any work."""
+
     def evaluate(self, clean: np.ndarray, degraded: np.ndarray, task: str, setting: int,
                  gray_file: bool = False) -> tuple[Scores, np.ndarray]:
         t = get_task(task)
@@ -123,6 +126,9 @@ class NetworkMethod(Method):
             self._cache = {setting: Restorer(model, footprint=footprint, device=self.device,
                                              ensemble=self.ensemble)}  # keep one in memory
         return self._cache[setting]
+
+    def prepare(self, setting: int) -> None:
+        self.restorer(setting)
 
     def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
         x = degraded.astype(np.float32) / (255.0 if degraded.dtype == np.uint8 else 1.0)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
+from ..progress import Progress
 from ..tasks import get_task
 from .methods import Method
 
@@ -82,16 +82,22 @@ def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: str, se
     rows = {(m.label, ts.name, s): Row(m.label, ts.name, task, s) for m in methods for ts in test_sets
             for s in settings}
     total = len(methods) * len(settings) * sum(len(ts.images) for ts in test_sets)
-    bar = tqdm(total=total, desc=f"benchmark {task}", unit="img", disable=None if progress else True, leave=False)
     t = get_task(task)
-    for ts in test_sets:
+    for ts in test_sets:  # every size and every method's weights checked before any work
         for setting in settings:
             for image in ts.images:
                 _check_size(image, ts.name, task, setting)
+    for method in methods:
+        for setting in settings:
+            method.prepare(setting)
+    bar = Progress(total, f"benchmark {task}", "images", enabled=progress, leave=False)
+    for ts in test_sets:
+        for setting in settings:
+            for image in ts.images:
                 clean = t.prepare(image.clean, setting)
                 degraded = t.degrade(clean, setting)
                 for method in methods:
-                    bar.set_postfix_str(f"{method.label} {ts.name} {setting} {image.name}")
+                    bar.set_postfix(f"{method.label} {ts.name} {setting} {image.name}")
                     start = time.perf_counter()
                     scores, output = method.evaluate(clean, degraded, task, setting, image.gray_file)
                     row = rows[(method.label, ts.name, setting)]

@@ -4,7 +4,6 @@ validation all restore through it."""
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
 from ..data.resize import imresize
 from ..errors import ScnError, ScnWarning
 from ..layers.conv import inference_copy
+from ..progress import Progress
 from .ensemble import self_ensemble
 from .images import Picture, image_from_tensor, tensor_from_image
 from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
@@ -93,11 +93,18 @@ class Restorer:
         if tile and (h > tile or w > tile) and self.footprint.inexact and not self._warned:
             self._warned = True
             self._warn_inexact(x, tile)
-        report = None
-        if self.progress and tile:
-            report = lambda done, total: print(f"\r  tile {done}/{total}", end="" if done < total else "\n",  # noqa: E731
-                                               file=sys.stderr, flush=True)
-        return tiled_forward(fn, x, self.footprint.scale, tile, self.overlap, self.footprint.alignment, report)
+        bars: list[Progress] = []
+
+        def report(done: int, total: int) -> None:  # a tile counter (a line every 30 s in a log)
+            if not bars:
+                bars.append(Progress(total, "  tiles", "tiles", leave=False))
+            bars[0].update(1)
+
+        out = tiled_forward(fn, x, self.footprint.scale, tile, self.overlap, self.footprint.alignment,
+                            report if self.progress and tile else None)
+        for bar in bars:
+            bar.close()
+        return out
 
     def _warn_inexact(self, x: torch.Tensor, tile: int) -> None:
         """One warning that tiles will change this model's output, with how much on a sample of this image."""

@@ -18,13 +18,13 @@ import yaml
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from ..allocator import keep_freed_memory
 from ..archs import RestorationNet, build
 from ..checkpoint import load_model, save_model
 from ..evaluation.methods import NetworkMethod, make_method
 from ..evaluation.runner import load_test_set, run_benchmark
+from ..progress import Progress
 from ..registry import get_config
 from ..tasks import get_task
 from .checkpointing import TrainError, atomic_write, load_state, save_state, write_error
@@ -264,8 +264,8 @@ class Trainer:
                                    self.dist.rank, self.dist.world)
         loader = DataLoader(self.dataset, batch_sampler=sampler, num_workers=c.data.workers,
                             pin_memory=self.cuda, worker_init_fn=ignore_stop_signals if c.data.workers > 0 else None)
-        bar = tqdm(total=self.total_steps, initial=self.step, desc="train", unit="step",
-                   disable=None if (self.progress and self.dist.main) else True, dynamic_ncols=True)
+        bar = Progress(self.total_steps, "train", "steps", enabled=self.progress and self.dist.main,
+                       initial=self.step)
         self.model.train()
         self.started, start_step = time.perf_counter(), self.step
         running, count = 0.0, 0
@@ -316,7 +316,7 @@ class Trainer:
             self.ema.update(self.model)
         return float(loss.detach())
 
-    def record(self, loss: float | None, lr: float, bar: tqdm) -> None:
+    def record(self, loss: float | None, lr: float, bar: Progress) -> None:
         """After a step (main process): the log row (`loss` given on logging steps), validation, checkpoint."""
         t = self.config.train
         row: dict[str, Any] = {}
