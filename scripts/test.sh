@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # Set up (scripts/setup.sh) and run the test suite. Extra arguments go to pytest.
+# The `scn serve` browser test needs Debian's chromium: installed here where missing (as root, with apt);
+# without it that one test skips and says why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    { apt-get install -y -q chromium >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; } \
+        || echo "scripts/test.sh: could not install chromium; the browser test of scn serve will skip" >&2
+fi
 exec .venv/bin/python -m pytest "$@"

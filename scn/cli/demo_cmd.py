@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import cbook
 from matplotlib.figure import Figure
-from PIL import Image
 
 from ..data.color import to_uint8
+from ..data.samples import demo_photo
 from ..errors import ScnError
 from ..inference.api import restore
 from ..tasks import get_task
@@ -28,12 +27,6 @@ def add_parser(sub: Any) -> None:
                        description=__doc__)
     p.add_argument("--out", default="scn-demo", metavar="DIR", help="where the comparison PNGs go")
     p.set_defaults(run=run)
-
-
-def demo_photo() -> np.ndarray:
-    """Grace Hopper's portrait (512x600 RGB), shipped inside matplotlib's sample data."""
-    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as im:
-        return np.array(im.convert("RGB"))
 
 
 def save_comparison(path: Path, panels: list[tuple[np.ndarray, str]], title: str) -> None:

@@ -47,7 +47,7 @@ class Restorer:
                  footprint: Footprint | None = None, forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  device: str = "cpu", half: bool = False, ensemble: bool = False, tile: int | None = None,
                  tile_overlap: int | None = None, max_memory: float = DEFAULT_MAX_MEMORY, progress: bool = False,
-                 compile: bool = False) -> None:
+                 compile: bool = False, on_tile: Callable[[int, int], None] | None = None) -> None:
         if isinstance(model, RestorationNet):
             config = model.config
         if footprint is None:
@@ -62,7 +62,7 @@ class Restorer:
             raise ScnError("half precision needs a CUDA device (fp16 is slow or unsupported on the CPU)")
         self.config, self.footprint = config, footprint
         self.device, self.half, self.ensemble = device, half, ensemble
-        self.tile, self.max_memory, self.progress = tile, max_memory, progress
+        self.tile, self.max_memory, self.progress, self.on_tile = tile, max_memory, progress, on_tile
         self.overlap = footprint.overlap if tile_overlap is None else tile_overlap
         self._model: nn.Module | None = None
         self._warned = False
@@ -96,12 +96,15 @@ class Restorer:
         bars: list[Progress] = []
 
         def report(done: int, total: int) -> None:  # a tile counter (a line every 30 s in a log)
-            if not bars:
-                bars.append(Progress(total, "  tiles", "tiles", leave=False))
-            bars[0].update(1)
+            if self.on_tile is not None:
+                self.on_tile(done, total)
+            if self.progress:
+                if not bars:
+                    bars.append(Progress(total, "  tiles", "tiles", leave=False))
+                bars[0].update(1)
 
         out = tiled_forward(fn, x, self.footprint.scale, tile, self.overlap, self.footprint.alignment,
-                            report if self.progress and tile else None)
+                            report if (self.progress or self.on_tile) and tile else None)
         for bar in bars:
             bar.close()
         return out

@@ -1,0 +1,46 @@
+"""`scn serve [--host 127.0.0.1] [--port 8000] [--device cpu] [--model CHECKPOINT ...]`: a local web page to restore
+images and compare before / after."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import ScnError
+from ..resolve import checkpoint_config
+from ..web.server import MAX_PIXELS, MAX_UPLOAD, RestoreService, make_server
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("serve", help="a local web page: restore an image, compare before / after",
+                       description="Serve a page to restore images with the shipped models (or --model "
+                                   "checkpoints) and compare before / after. Local only unless --host says otherwise.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this computer only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--model", action="append", default=[], metavar="CHECKPOINT",
+                   help="also offer this checkpoint on the page (repeatable)")
+    p.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD / 2 ** 20, help="per image (default %(default)g)")
+    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help="per image (default %(default)d)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    for path in args.model:
+        checkpoint_config(Path(path))  # a one-line error now, not on the page later
+    if not 0 <= args.port <= 65535:
+        raise ScnError(f"--port {args.port} is not a port number (0..65535)")
+    service = RestoreService(args.device, args.model, int(args.max_upload_mb * 2 ** 20), args.max_pixels)
+    try:
+        server = make_server(args.host, args.port, service)
+    except OSError as e:
+        raise ScnError(f"cannot listen on {args.host}:{args.port} ({e.strerror or e}); try another --port") from None
+    host, port = server.server_address[:2]
+    print(f"scn serve: open http://{host}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0

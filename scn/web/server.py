@@ -1,0 +1,345 @@
+"""`scn serve`: a local web page to restore an image and compare before / after. Standard library only: one HTML
+page (no remote assets), a small JSON API, and one worker thread per server that runs jobs one at a time through
+the `Restorer` (a queue; the page shows the place in it).
+
+API: GET /api/options; GET /api/demo?task=T&setting=S (a degraded demo photo and its clean reference); POST
+/api/jobs?task=T&setting=S&model=M with a multipart form (`image`, optional `reference`); GET /api/jobs/ID
+(`?wait=1` long-polls until the state changes); GET /api/jobs/ID/input.png and /result.png.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import queue
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+from PIL import Image
+
+from ..archs import RestorationNet
+from ..data.color import rgb_to_y, to_uint8
+from ..data.samples import demo_photo
+from ..errors import ScnError
+from ..inference.api import model_for, task_setting
+from ..inference.engine import Restorer
+from ..inference.images import Picture, picture_from_array, picture_to_pil, read_picture
+from ..resolve import DEFAULT, checkpoint_config
+from ..tasks import TASKS, get_task
+from ..zoo import pretrained_models
+
+STATIC = Path(__file__).parent / "static"
+SETTINGS = {"sr": [2, 3, 4], "denoise": [None, 15, 25, 50], "jpeg": [None, 10, 20, 30, 40]}  # None: blind
+MAX_UPLOAD = 40 * 2 ** 20  # bytes
+MAX_PIXELS = 16_000_000  # per uploaded image
+KEEP_JOBS = 20  # finished jobs kept for download
+
+
+@dataclass
+class Job:
+    id: int
+    task: str
+    setting: int | None
+    model: str
+    picture: Picture
+    reference: np.ndarray | None = None
+    state: str = "queued"  # queued, running, done, error
+    error: str = ""
+    tiles: tuple[int, int] = (0, 0)
+    result: Picture | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def status(self, position: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "state": self.state, "tiles_done": self.tiles[0],
+                               "tiles_total": self.tiles[1], "task": self.task, "setting": self.setting,
+                               "model": self.model, "seconds": round(self.seconds, 2)}
+        if self.state == "queued":
+            out["ahead"] = position
+        if self.error:
+            out["error"] = self.error
+        if self.result is not None:
+            out["height"], out["width"] = self.result.color.shape[:2]
+        out.update({k: round(v, 4) for k, v in self.scores.items()})
+        return out
+
+    def set(self, **changes: Any) -> None:
+        with self.changed:
+            for key, value in changes.items():
+                setattr(self, key, value)
+            self.changed.notify_all()
+
+
+class RestoreService:
+    """Jobs and the worker that runs them, one at a time, on one device."""
+
+    def __init__(self, device: str = "cpu", checkpoints: list[str] | None = None, max_upload: int = MAX_UPLOAD,
+                 max_pixels: int = MAX_PIXELS) -> None:
+        self.device, self.max_upload, self.max_pixels = device, max_upload, max_pixels
+        self.checkpoints = {Path(c).name: c for c in checkpoints or []}  # what the page may name: no paths
+        self.jobs: dict[int, Job] = {}
+        self.pending: queue.Queue[Job] = queue.Queue()
+        self.lock = threading.Lock()
+        self.next_id = 1
+        self._models: dict[tuple[str, str, int | None], RestorationNet] = {}
+        threading.Thread(target=self._work, name="scn-serve-worker", daemon=True).start()
+
+    # -- what the page may ask for --------------------------------------------------------------------------------
+    def options(self) -> dict[str, Any]:
+        tasks = []
+        for name, task in TASKS.items():
+            models = [DEFAULT] + [e.name for e in pretrained_models() if e.task == name]
+            models += [label for label, path in self.checkpoints.items() if self._checkpoint_task(path) == name]
+            tasks.append({"name": name, "title": task.title, "setting": task.setting,
+                          "settings": [{"value": s, "label": task.label(s) if s is not None else "blind (unknown)"}
+                                       for s in SETTINGS.get(name, [task.default_setting])],
+                          "models": models})
+        return {"tasks": tasks, "max_upload": self.max_upload, "max_pixels": self.max_pixels}
+
+    @staticmethod
+    def _checkpoint_task(path: str) -> str | None:
+        try:
+            return checkpoint_config(Path(path)).task
+        except ScnError:
+            return None
+
+    # -- jobs ---------------------------------------------------------------------------------------------------
+    def submit(self, task: str, setting: int | None, model: str, image: bytes,
+               reference: bytes | None = None) -> Job:
+        t = get_task(task)
+        _, setting = task_setting(task, **{t.setting: setting})
+        if model != DEFAULT and model not in self.checkpoints and model not in {e.name for e in pretrained_models()}:
+            raise ScnError(f"model {model!r} is not offered here; pick one from the list")
+        picture = self._decode(image, "image")
+        ref = None
+        if reference:
+            ref = np.asarray(picture_to_pil(self._decode(reference, "reference")).convert("RGB"))
+        with self.lock:
+            job = Job(self.next_id, task, setting, model, picture, ref)
+            self.next_id += 1
+            self.jobs[job.id] = job
+            finished = [j for j in self.jobs.values() if j.state in ("done", "error")]
+            for old in finished[:-KEEP_JOBS]:
+                del self.jobs[old.id]
+        self.pending.put(job)
+        return job
+
+    def _decode(self, data: bytes, what: str) -> Picture:
+        """An uploaded file as a picture, through the one image reader (limits, bombs, EXIF); errors name the
+        upload, never a server path."""
+        if len(data) > self.max_upload:
+            raise ScnError(f"the {what} is {len(data) / 2 ** 20:.1f} MB; the limit is {self.max_upload / 2 ** 20:.0f} MB")
+        path = _spill(data)
+        try:
+            return read_picture(path, self.max_pixels)
+        except ScnError as e:
+            raise ScnError(str(e).replace(str(path), f"the {what}")) from None
+        finally:
+            path.unlink(missing_ok=True)
+
+    def position(self, job: Job) -> int:
+        with self.lock:
+            return sum(1 for j in self.jobs.values() if j.state in ("queued", "running") and j.id < job.id)
+
+    def _work(self) -> None:
+        while True:
+            job = self.pending.get()
+            job.set(state="running")
+            start = time.perf_counter()
+            try:
+                self._run(job)
+                job.set(state="done", seconds=time.perf_counter() - start)
+            except ScnError as e:
+                job.set(state="error", error=str(e), seconds=time.perf_counter() - start)
+            except Exception as e:  # noqa: BLE001 - the page gets one line, the server keeps serving
+                job.set(state="error", error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+
+    def _run(self, job: Job) -> None:
+        key = (job.model, job.task, job.setting)
+        if key not in self._models:
+            spec = self.checkpoints.get(job.model, job.model)
+            self._models = {key: model_for(spec, job.task, job.setting)}  # keep one model in memory
+        restorer = Restorer(self._models[key], device=self.device,
+                            on_tile=lambda done, total: job.set(tiles=(done, total)))
+        result = restorer.restore(job.picture)
+        job.set(result=result)
+        if job.reference is not None:
+            job.set(scores=self._scores(job, result))
+
+    @staticmethod
+    def _scores(job: Job, result: Picture) -> dict[str, float]:
+        out = np.asarray(picture_to_pil(Picture(result.color)).convert("RGB"))
+        ref = job.reference
+        assert ref is not None
+        if out.shape != ref.shape:
+            raise ScnError(f"the reference is {ref.shape[1]}x{ref.shape[0]}, the result {out.shape[1]}x"
+                           f"{out.shape[0]}; give the clean image at the result's size")
+        task = get_task(job.task)
+        setting = job.setting if job.setting is not None else 0
+        if task.channels == 1:
+            out, ref = to_uint8(rgb_to_y(out)), to_uint8(rgb_to_y(ref))
+        return task.score(out, ref, setting)
+
+
+def _spill(data: bytes) -> Path:
+    """Uploaded bytes in a private temporary file, for the one image reader (`read_picture`)."""
+    fd, name = tempfile.mkstemp(prefix="scn-serve-")
+    with open(fd, "wb") as f:
+        f.write(data)
+    return Path(name)
+
+
+def demo_images(task: str, setting: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(degraded input, clean reference) of the bundled demo photo for a task and setting."""
+    t = get_task(task)
+    level = setting if setting is not None else {"denoise": 25, "jpeg": 10}.get(task, 2)
+    photo = demo_photo()[60:460, 56:456]  # 400x400 around the face
+    clean = t.prepare(photo, level)
+    degraded = t.degrade(clean if t.channels == 3 else to_uint8(rgb_to_y(clean)), level)
+    if t.channels == 1:
+        clean = np.repeat(to_uint8(rgb_to_y(clean))[..., None], 3, axis=2)
+        degraded = to_uint8(np.clip(degraded, 0, 1) * 255)
+    return degraded, clean
+
+
+def png_bytes(image: np.ndarray | Picture) -> bytes:
+    pic = image if isinstance(image, Picture) else picture_from_array(image)[0]
+    buf = io.BytesIO()
+    picture_to_pil(pic).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """The page, its API and the images; every error is a JSON `{"error": one line}` with a 4xx status."""
+
+    service: RestoreService  # set on the subclass `make_server` builds
+    server_version = "scn-serve"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass  # quiet: the page is for one person
+
+    # -- replies ------------------------------------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, data: Any, status: int = 200) -> None:
+        self._send(status, json.dumps(data).encode(), "application/json")
+
+    def _error(self, message: str, status: int = HTTPStatus.BAD_REQUEST) -> None:
+        self._json({"error": message.splitlines()[0] if message else "error"}, status)
+
+    def _job(self, part: str) -> Job | None:
+        try:
+            return self.service.jobs.get(int(part))
+        except ValueError:
+            return None
+
+    # -- routes -------------------------------------------------------------------------------------------------
+    def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        url = urlparse(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        parts = [p for p in url.path.split("/") if p]
+        try:
+            if not parts:
+                self._send(200, (STATIC / "index.html").read_bytes(), "text/html; charset=utf-8")
+            elif parts == ["api", "options"]:
+                self._json(self.service.options())
+            elif parts == ["api", "demo"]:
+                task = query.get("task", "sr")
+                _, setting = task_setting(task, **{get_task(task).setting: _number(query.get("setting"))})
+                degraded, clean = demo_images(task, setting)
+                which = query.get("image", "input")
+                self._send(200, png_bytes(clean if which == "reference" else degraded), "image/png")
+            elif len(parts) >= 3 and parts[:2] == ["api", "jobs"] and (job := self._job(parts[2])) is not None:
+                if len(parts) == 3:
+                    if query.get("wait"):
+                        with job.changed:
+                            job.changed.wait_for(lambda: job.state in ("done", "error"), timeout=10)
+                    self._json(job.status(self.service.position(job)))
+                elif parts[3] == "input.png":
+                    self._send(200, png_bytes(job.picture), "image/png")
+                elif parts[3] == "result.png" and job.result is not None:
+                    name = f"restored_{job.task}_{job.id}.png"
+                    self._send(200, png_bytes(job.result), "image/png",
+                               {"Content-Disposition": f'inline; filename="{name}"'})
+                else:
+                    self._error("not found", HTTPStatus.NOT_FOUND)
+            else:
+                self._error("not found", HTTPStatus.NOT_FOUND)
+        except ScnError as e:
+            self._error(str(e))
+
+    def do_POST(self) -> None:  # noqa: N802 - the base class's name
+        url = urlparse(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if url.path.rstrip("/") != "/api/jobs":
+            self._error("not found", HTTPStatus.NOT_FOUND)
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 2 * self.service.max_upload + 65536:
+            self._error(f"the upload is {length / 2 ** 20:.1f} MB; the limit is "
+                        f"{self.service.max_upload / 2 ** 20:.0f} MB per image", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            self.close_connection = True
+            return
+        body = self.rfile.read(length)
+        try:
+            files = _form_files(self.headers.get("Content-Type", ""), body)
+            if "image" not in files:
+                raise ScnError("no image in the upload (form field 'image')")
+            task = query.get("task", "sr")
+            job = self.service.submit(task, _number(query.get("setting")), query.get("model", DEFAULT),
+                                      files["image"], files.get("reference"))
+        except ScnError as e:
+            self._error(str(e))
+            return
+        self._json(job.status(self.service.position(job)), HTTPStatus.ACCEPTED)
+
+
+def _number(text: str | None) -> int | None:
+    if text in (None, "", "blind", "null"):
+        return None
+    try:
+        return int(float(text))  # type: ignore[arg-type]
+    except ValueError:
+        raise ScnError(f"setting {text!r} is not a number") from None
+
+
+def _form_files(content_type: str, body: bytes) -> dict[str, bytes]:
+    """The file fields of a multipart/form-data body (empty ones left out)."""
+    if not content_type.startswith("multipart/form-data"):
+        raise ScnError("send the image as multipart/form-data (field 'image')")
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    files = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True)
+        if name and data:
+            files[str(name)] = data
+    return files
+
+
+def make_server(host: str = "127.0.0.1", port: int = 8000, service: RestoreService | None = None
+                ) -> ThreadingHTTPServer:
+    """The HTTP server (not started: call `serve_forever`); port 0 picks a free one."""
+    handler = type("BoundHandler", (Handler,), {"service": service or RestoreService()})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server

@@ -1,0 +1,188 @@
+"""`scn serve`: the HTTP API with a real server on a free port, and the page in a real headless Chromium."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scn.web.server import RestoreService, make_server
+from test_restore import bomb_png
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, RestoreService]]:
+    service = RestoreService(max_upload=2 ** 20)
+    httpd = make_server("127.0.0.1", 0, service)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", service
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def post(url: str, files: dict[str, bytes]) -> tuple[int, dict]:
+    boundary = uuid.uuid4().hex
+    body = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.png\"\r\n"
+                    f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+                    for name, data in files.items()) + f"--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def finished(base: str, job: dict) -> dict:
+    while job["state"] in ("queued", "running"):
+        job = json.loads(get(f"{base}/api/jobs/{job['id']}?wait=1")[1])
+    return job
+
+
+def photo(h: int = 40, w: int = 48) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.stack([(yy * 5) % 256, (xx * 4) % 256, ((yy + xx) * 3) % 256], axis=2).astype(np.uint8)
+
+
+def test_page_and_options_are_served_locally(server) -> None:
+    base, _ = server
+    status, page = get(base + "/")
+    assert status == 200 and b"<title>scn" in page
+    assert b"http://" not in page and b"https://" not in page  # no CDN, no remote asset
+    options = json.loads(get(base + "/api/options")[1])
+    sr = next(t for t in options["tasks"] if t["name"] == "sr")
+    assert [s["value"] for s in sr["settings"]] == [2, 3, 4] and "scn_small_x2.bicubic" in sr["models"]
+    status, demo = get(base + "/api/demo?task=denoise&setting=25")
+    assert status == 200 and Image.open(io.BytesIO(demo)).size == (400, 400)
+
+
+def test_upload_run_download_with_scores(server) -> None:
+    base, _ = server
+    clean = photo(80, 96)
+    lr = np.asarray(Image.fromarray(clean).resize((48, 40), Image.BICUBIC))
+    status, job = post(base + "/api/jobs?task=sr&setting=2&model=scn", {"image": png(lr), "reference": png(clean)})
+    assert status == 202 and job["state"] in ("queued", "running")
+    job = finished(base, job)
+    assert job["state"] == "done" and (job["width"], job["height"]) == (96, 80)
+    assert 10 < job["psnr"] < 60 and 0 < job["ssim"] <= 1
+    status, result = get(f"{base}/api/jobs/{job['id']}/result.png")
+    assert status == 200 and Image.open(io.BytesIO(result)).size == (96, 80)
+    status, echoed = get(f"{base}/api/jobs/{job['id']}/input.png")
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(echoed))), lr)
+
+
+@pytest.mark.parametrize("case,match", [
+    ("text", "not an image"),
+    ("truncated", "unreadable image|not an image"),
+    ("bomb", "declares 30000x30000 = 900,000,000 pixels, above the limit"),
+    ("oversize", "the limit is 1 MB"),
+    ("model_path", "is not offered here"),
+    ("setting", "out of range"),
+    ("no_image", "no image in the upload"),
+])
+def test_bad_uploads_get_one_line_and_the_server_goes_on(server, tmp_path: Path, case: str, match: str) -> None:
+    base, _ = server
+    good = png(photo())
+    query, files = "task=sr&setting=2", {"image": good}
+    if case == "text":
+        files = {"image": b"hello, this is not a picture\n"}
+    elif case == "truncated":
+        files = {"image": good[: len(good) // 2]}
+    elif case == "bomb":
+        bomb_png(tmp_path / "bomb.png", 30000, 30000)
+        files = {"image": (tmp_path / "bomb.png").read_bytes()}
+    elif case == "oversize":
+        files = {"image": good + b"\0" * (2 ** 20)}
+    elif case == "model_path":
+        query += "&model=/etc/passwd"
+    elif case == "setting":
+        query = "task=jpeg&setting=500"
+    elif case == "no_image":
+        files = {"reference": good}
+    status, reply = post(f"{base}/api/jobs?{query}", files)
+    if status == 202:  # a file that only fails when decoded in full: the job says why
+        reply = finished(base, reply)
+        assert reply["state"] == "error"
+    else:
+        assert status in (400, 413)
+    message = reply["error"]
+    assert "\n" not in message and "Traceback" not in message
+    assert re.search(match, message), message
+    assert get(base + "/api/options")[0] == 200  # still serving
+
+
+def test_far_too_large_bodies_are_refused_unread(server) -> None:
+    base, _ = server
+    status, reply = post(base + "/api/jobs?task=sr", {"image": b"\0" * (3 * 2 ** 20)})
+    assert status == 413 and "limit" in reply["error"]
+
+
+def test_concurrent_jobs_queue_one_at_a_time(server) -> None:
+    base, service = server
+    replies: list[dict] = []
+
+    def submit(i: int) -> None:
+        replies.append(post(f"{base}/api/jobs?task=denoise&setting=25", {"image": png(photo(64 + i, 64)[..., 0])})[1])
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({r["id"] for r in replies}) == 4
+    done = [finished(base, r) for r in replies]
+    assert all(d["state"] == "done" for d in done)
+    assert any(r.get("ahead", 0) > 0 for r in replies)  # some waited for others: one job at a time
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (scripts/test.sh installs Debian's chromium)")
+def test_the_page_in_headless_chromium_restores_the_demo(server, tmp_path: Path) -> None:
+    """The page loads, runs SR x2 on the demo photo and shows the result beside the input."""
+    base, service = server
+
+    def screenshot(query: str, name: str) -> np.ndarray:
+        path = tmp_path / name
+        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars", "--window-size=1280,860",
+                        "--virtual-time-budget=60000", f"--screenshot={path}", f"{base}/?{query}"],
+                       capture_output=True, timeout=180, check=True)
+        return np.asarray(Image.open(path).convert("RGB")).astype(np.int16)
+
+    before = screenshot("demo=1&task=sr&setting=2", "before.png")
+    after = screenshot("demo=1&task=sr&setting=2&run=1", "after.png")
+    jobs = list(service.jobs.values())
+    assert len(jobs) == 1 and jobs[0].state == "done", [j.error for j in jobs]
+    result = jobs[0].result.color
+    assert result.shape[:2] == (400, 400) and jobs[0].scores["psnr"] > 30
+    stage = (slice(100, 500), slice(345, 1250))  # the comparison panel
+    assert after[stage].std() > 20  # an image is shown, not an empty panel
+    assert np.abs(after[stage] - before[stage]).mean() > 1  # the result appeared beside the input
