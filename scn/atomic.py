@@ -1,4 +1,5 @@
-"""Atomic file writes: write to a temporary file beside the target, fsync, rename over it."""
+"""Atomic file writes: write to a temporary file beside the target, fsync, rename over it. The file gets the
+permissions any new file gets (0666 less the umask), not the private 0600 of the temporary file."""
 
 from __future__ import annotations
 
@@ -18,8 +19,16 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None]) -> 
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -154,6 +154,12 @@ def find_pretrained(name: str, task: str, setting: int | None) -> Pretrained:
         return min(hits, key=lambda e: e.span)
     candidates = [e for e in entries if e.task == task]
     t = get_task(task)
+    others = [e for e in pretrained_models() if e.covers(task, setting) and e.default]
+    if name != DEFAULT and candidates and others:  # the named model does not fit, another shipped one does
+        best = min(others, key=lambda e: e.span)
+        asked = t.range_text(setting, setting) if setting is not None else f"an unknown {t.setting}"
+        raise ZooError(f"{name!r} is {candidates[0].setting_text()}; for {task} at {asked} take {best.name!r} "
+                       f"(or `{DEFAULT}`, which picks it)")
     if setting is None:
         setting_word = f"an unknown {t.setting} (give {t.flag})"
     else:

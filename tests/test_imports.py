@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("scn.training",),
     ("scn.web",),
     ("scn.cli",),
-    ("scn",),  # the package root re-exports the API; nothing inside imports it
+    ("scn", "scn.__main__"),  # the package root re-exports the API; nothing inside imports it
 ]
 # Imports allowed inside functions: optional dependencies, and what must follow a runtime choice.
 OPTIONAL = {"onnx", "onnxscript", "onnxruntime", "bm3d", "torch.utils.tensorboard",
@@ -45,7 +45,7 @@ def layer_of(module: str) -> int:
     best, rank = -1, -1
     for index, prefixes in enumerate(LAYERS):
         for prefix in prefixes:
-            inside = module == prefix or (prefix != "scn" and module.startswith(prefix + "."))
+            inside = module == prefix or (prefix not in ("scn", "scn.__main__") and module.startswith(prefix + "."))
             if inside and len(prefix) > best:
                 best, rank = len(prefix), index
     assert rank >= 0, f"{module} is in no layer of LAYERS"

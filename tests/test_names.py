@@ -43,8 +43,8 @@ def test_a_registered_name_means_its_shipped_weights_where_weights_are_needed() 
     ("scn_small_x2.bicubc", "sr", 2, "did you mean scn_small_x2.bicubic"),
     ("scn", None, None, "shipped default of a task"),
     ("scn_x2", "sr", 2, "architecture without shipped weights"),
-    ("scn_small_x2.bicubic", "sr", 3, "no shipped weights for sr at x3; the closest is 'scn_small_x2.bicubic'"),
-    ("scn_small_denoise.s25", "denoise", 50, "closest is 'scn_small_denoise.s25'"),
+    ("scn_small_x2.bicubic", "sr", 3, "'scn_small_x2.bicubic' is x2; for sr at x3 take 'scn_small_x3.bicubic'"),
+    ("scn_small_denoise.s25", "denoise", 50, "is sigma 25; for denoise at sigma 50 take 'scn_small_denoise.blind'"),
     ("scn_small_x2.bicubic", "denoise", 25, "is a sr model|no shipped denoise weights"),
     ("missing.safetensors", "sr", 2, "no such checkpoint"),
 ])

@@ -380,3 +380,52 @@ def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
         defaults = [e for e in entries if e.task == task and e.default]
         settings = [e.scale if task == "sr" else e.levels for e in defaults]
         assert len(settings) == len(set(settings)), f"two default {task} models for one setting"
+
+
+def test_outputs_keep_exif_and_icc_and_get_the_umask(sr_ckpt: Path, tmp_path: Path) -> None:
+    from PIL import ImageCms
+
+    im = Image.fromarray(photo_crop()[:40, :48])
+    exif = im.getexif()
+    exif[0x0110], exif[0x0112] = "TestCam 1", 6  # camera model; orientation: rotate
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    im.save(tmp_path / "in.jpg", exif=exif.tobytes(), icc_profile=icc, quality=95)
+    old = os.umask(0o022)
+    try:
+        for name in ("out.png", "out.jpg", "out.webp"):
+            assert main(["restore", str(tmp_path / "in.jpg"), "-o", str(tmp_path / name), "--model", str(sr_ckpt),
+                         "--no-progress", "--jpeg-quality", "90"]) == 0
+            with Image.open(tmp_path / name) as out:
+                assert out.size == (80, 96) and out.getexif().get(0x0110) == "TestCam 1", name
+                assert 0x0112 not in out.getexif() and out.info.get("icc_profile") == icc, name
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name  # as any new file, not 0600
+    finally:
+        os.umask(old)
+    with pytest.warns(UserWarning, match="BMP cannot hold EXIF and the ICC profile"):
+        write_picture(read_picture(tmp_path / "in.jpg"), tmp_path / "out.bmp")
+
+
+def test_restore_options_are_checked_before_any_work(sr_ckpt: Path, tmp_path: Path, capsys) -> None:
+    Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "a.png")
+    (tmp_path / "set" / "sub").mkdir(parents=True)
+    Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "set" / "a.png")
+    Image.fromarray(photo_crop()[20:40, :24]).save(tmp_path / "set" / "sub" / "b.png")
+    base = ["restore", "--model", str(sr_ckpt), "--no-progress"]
+    for extra, match in [(["--max-memory", "-1"], "--max-memory -1 is not allowed"),
+                         (["--max-memory", "nan"], "--max-memory nan is not allowed"),
+                         (["--tile", "16"], "--tile 16 is not allowed"), (["--tile", "-5"], "--tile -5 is not allowed"),
+                         (["--tile-overlap", "-1"], "--tile-overlap -1 is not allowed"),
+                         (["--jpeg-quality", "0"], "--jpeg-quality 0"),
+                         (["--overwrite", "--skip-existing"], "contradict")]:
+        assert main([*base, str(tmp_path / "a.png"), "-o", str(tmp_path / "o.png"), *extra]) == 2
+        assert match in capsys.readouterr().err
+    assert main([*base, str(tmp_path / "a.png"), "-o", str(tmp_path / "out" / "x.gif")]) == 2
+    assert "unknown output format '.gif'" in capsys.readouterr().err and not (tmp_path / "out").exists()
+    assert main([*base, str(tmp_path / "set"), "-o", str(tmp_path / "flat")]) == 0
+    assert "1 subfolder(s) not searched" in capsys.readouterr().err
+    assert main([*base, str(tmp_path / "set"), "-o", str(tmp_path / "deep"), "--recursive"]) == 0
+    assert (tmp_path / "deep" / "sub" / "b.png").is_file()
+    assert main([*base, str(tmp_path / "set"), "-o", str(tmp_path / "deep"), "--recursive"]) == 1  # exists
+    capsys.readouterr()
+    assert main([*base, str(tmp_path / "set"), "-o", str(tmp_path / "deep"), "--recursive", "--skip-existing"]) == 0
+    assert "skipping 2 input(s) whose output exists" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,42 +40,84 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--half", action="store_true", help="fp16 on CUDA")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="leave inputs whose output exists (to finish a folder an earlier run stopped in)")
+    p.add_argument("--recursive", action="store_true", help="also restore the images in folders' subfolders "
+                                                            "(mirrored under OUT)")
+    p.add_argument("--jpeg-quality", type=int, default=95, help="quality of JPEG (and lossy WebP) outputs")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=run)
 
 
-def expand_inputs(items: list[str]) -> list[Path]:
-    """Files as given, folders' images (sorted), glob patterns expanded; an error when nothing matches."""
-    out: list[Path] = []
+MIN_TILE = 32  # smaller tiles spend most of their time on overlap: thousands of them for a photo
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Every number and combination checked before any work, each with a one-line error."""
+    if not (math.isfinite(args.max_memory) and args.max_memory > 0):
+        raise ScnError(f"--max-memory {args.max_memory:g} is not allowed; give a positive number of GB (e.g. 1.5)")
+    if args.tile is not None and args.tile != 0 and args.tile < MIN_TILE:
+        raise ScnError(f"--tile {args.tile} is not allowed; use 0 (never tile) or at least {MIN_TILE} input pixels "
+                       "(small tiles cost thousands of passes)")
+    if args.tile_overlap is not None and args.tile_overlap < 0:
+        raise ScnError(f"--tile-overlap {args.tile_overlap} is not allowed; it must be >= 0")
+    if args.max_pixels < 1:
+        raise ScnError(f"--max-pixels {args.max_pixels} is not allowed; it must be >= 1")
+    if not 1 <= args.jpeg_quality <= 100:
+        raise ScnError(f"--jpeg-quality {args.jpeg_quality} is not allowed; use 1..100")
+    if args.overwrite and args.skip_existing:
+        raise ScnError("--overwrite and --skip-existing contradict each other; choose one")
+
+
+def expand_inputs(items: list[str], recursive: bool = False) -> list[tuple[Path, Path]]:
+    """(input file, its output path relative to OUT) for files as given, folders' images (sorted; with
+    `recursive`, their subfolders' too, mirrored under OUT) and glob patterns; an error when nothing matches."""
+    out: list[tuple[Path, Path]] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            files = path.rglob("*") if recursive else path.iterdir()
+            found = sorted(p for p in files if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not recursive:
+                subfolders = sum(1 for p in path.iterdir() if p.is_dir())
+                if subfolders:
+                    print(f"scn restore: {path}: {subfolders} subfolder(s) not searched (add --recursive)",
+                          file=sys.stderr)
             if not found:
-                raise ScnError(f"{path}: no images in this folder")
-            out.extend(found)
+                raise ScnError(f"{path}: no images in this folder" + ("" if recursive else " (subfolders: --recursive)"))
+            out.extend((p, p.relative_to(path)) for p in found)
         elif path.exists() or not glob.has_magic(item):
-            out.append(path)
+            out.append((path, Path(path.name)))
         else:
             matches = sorted(Path(m) for m in glob.glob(item) if Path(m).is_file())
             if not matches:
                 raise ScnError(f"{item}: no file matches this pattern")
-            out.extend(matches)
+            out.extend((m, Path(m.name)) for m in matches)
     return list(dict.fromkeys(out))
 
 
-def output_paths(inputs: list[Path], output: Path) -> list[Path]:
-    if len(inputs) == 1 and output.suffix.lower() in WRITE_SUFFIXES and not output.is_dir():
+def output_paths(inputs: list[tuple[Path, Path]], output: Path) -> list[Path]:
+    """Where each input's result goes: OUT itself for one input and an image-file OUT, else OUT/<relative name>
+    (the input's format where it can be written, else PNG)."""
+    suffix = output.suffix.lower()
+    if len(inputs) == 1 and suffix and not output.is_dir():
+        if suffix not in WRITE_SUFFIXES:
+            raise ScnError(f"{output}: unknown output format {output.suffix!r}; use one of "
+                           f"{', '.join(sorted(WRITE_SUFFIXES))} (or a folder)")
         return [output]
     if output.exists() and not output.is_dir():
         raise ScnError(f"{output}: with several inputs the output must be a folder")
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ScnError(f"{output}: cannot create the output folder ({e.strerror or e})") from None
-    names = [p.stem + (p.suffix if p.suffix.lower() in WRITE_SUFFIXES else ".png") for p in inputs]
+    if suffix in WRITE_SUFFIXES and not output.exists():
+        raise ScnError(f"{output}: with several inputs the output must be a folder, not an image file name")
+    names = [rel.with_suffix(rel.suffix if rel.suffix.lower() in WRITE_SUFFIXES else ".png") for _, rel in inputs]
     if len(set(names)) != len(names):
         raise ScnError("two inputs have the same file name; restore them into different folders")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        for parent in {n.parent for n in names}:
+            (output / parent).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ScnError(f"{output}: cannot create the output folder ({e.strerror or e})") from None
     return [output / n for n in names]
 
 
@@ -94,9 +137,18 @@ def make_restorer(args: argparse.Namespace, setting: int | None) -> Restorer:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_options(args)
     _, setting = task_and_setting(args)
-    inputs = expand_inputs(args.inputs)
-    outputs = output_paths(inputs, Path(args.output))
+    pairs = expand_inputs(args.inputs, args.recursive)
+    outputs = output_paths(pairs, Path(args.output))
+    inputs = [src for src, _ in pairs]
+    if args.skip_existing:
+        keep = [i for i, dst in enumerate(outputs) if not dst.exists()]
+        if len(keep) < len(inputs):
+            print(f"scn restore: skipping {len(inputs) - len(keep)} input(s) whose output exists", file=sys.stderr)
+        inputs, outputs = [inputs[i] for i in keep], [outputs[i] for i in keep]
+        if not inputs:
+            return 0
     restorer = make_restorer(args, setting)
     failures = 0
     bar = Progress(len(inputs), "restore", "images", enabled=not args.no_progress)
@@ -107,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
                 raise ScnError("refusing to overwrite the input; choose another output")
             if dst.exists() and not args.overwrite:
                 raise ScnError(f"{dst} exists; add --overwrite to replace it")
-            write_picture(restorer.restore(read_picture(src, args.max_pixels)), dst)
+            write_picture(restorer.restore(read_picture(src, args.max_pixels)), dst, quality=args.jpeg_quality)
         except ScnError as e:
             failures += 1
             message = str(e) if str(e).startswith(str(src)) else f"{src}: {e}"

@@ -146,7 +146,7 @@ class Restorer:
         alpha = pic.alpha
         if alpha is not None and s > 1:
             alpha = np.clip(imresize(alpha, float(s)), 0, 1)
-        return Picture(out, alpha, pic.bits)
+        return Picture(out, alpha, pic.bits, pic.exif, pic.icc)
 
 
 def onnx_forward(path: str | Path, device: str = "cpu") -> Callable[[torch.Tensor], torch.Tensor]:

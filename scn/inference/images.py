@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..atomic import atomic_write
 from ..data.io import ImageError
+from ..errors import ScnWarning
 
 DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP: a photo, not a decompression bomb
 WRITE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
@@ -30,6 +31,8 @@ class Picture:
     color: np.ndarray
     alpha: np.ndarray | None = None
     bits: int = 8
+    exif: bytes | None = None  # the file's EXIF, orientation already applied (and removed)
+    icc: bytes | None = None  # the file's ICC colour profile
 
     @property
     def gray(self) -> bool:
@@ -152,8 +155,11 @@ def read_picture(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pict
                 with Image.open(path) as im:
                     _check_pixels(path, im.width, im.height, max_pixels)
                     im.load()
+                    icc = im.info.get("icc_profile")
                     im = ImageOps.exif_transpose(im)
-                    return _to_picture(im)
+                    pic = _to_picture(im)
+                    pic.exif, pic.icc = _exif_bytes(im), icc or None
+                    return pic
             finally:
                 Image.MAX_IMAGE_PIXELS = saved
     except ImageError:
@@ -163,6 +169,36 @@ def read_picture(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pict
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise ImageError(f"{path}: unreadable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") \
             from None
+
+
+EXIF_SIZE_TAGS = (0xA002, 0xA003)  # PixelXDimension / PixelYDimension: wrong once the size changes
+
+
+def _exif_bytes(im: Image.Image) -> bytes | None:
+    exif = im.getexif()
+    if not exif:
+        return None
+    exif.pop(0x0112, None)  # orientation: applied to the pixels
+    sub = exif.get_ifd(0x8769)
+    for tag in EXIF_SIZE_TAGS:
+        sub.pop(tag, None)
+    return exif.tobytes()
+
+
+def _metadata(pic: Picture, fmt: str) -> dict[str, bytes]:
+    """The EXIF / ICC save options `fmt` can hold; a warning names what it cannot."""
+    keep = {"exif": pic.exif, "icc_profile": pic.icc}
+    able = {"JPEG": ("exif", "icc_profile"), "PNG": ("exif", "icc_profile"), "WEBP": ("exif", "icc_profile"),
+            "TIFF": ("exif", "icc_profile"), "BMP": ()}.get(fmt, ())
+    lost = [k for k, v in keep.items() if v and k not in able]
+    if lost:
+        names = " and ".join("EXIF" if k == "exif" else "the ICC profile" for k in lost)
+        warnings.warn(ImageWarning(f"{fmt} cannot hold {names} of the input; the output has none"), stacklevel=3)
+    return {k: v for k, v in keep.items() if v and k in able}
+
+
+class ImageWarning(ScnWarning):
+    """Something of the input that an output format cannot keep."""
 
 
 def _to_picture(im: Image.Image) -> Picture:
@@ -211,22 +247,24 @@ def output_format(path: Path) -> str:
     return fmt
 
 
-def write_picture(pic: Picture, path: str | Path) -> Path:
+def write_picture(pic: Picture, path: str | Path, quality: int = 95) -> Path:
     """Write `pic` in the format its suffix names, 16 bits where the input had 16 and the format allows it
-    (PNG, TIFF gray), atomically."""
+    (PNG, TIFF gray), atomically; `quality` for JPEG and WebP."""
     path = Path(path)
     fmt = output_format(path)
 
     def write(tmp: str) -> None:
         if pic.bits == 16 and fmt == "PNG" and not (pic.gray and pic.alpha is None):
+            _metadata(pic, "16-bit colour PNG (written by pypng)")  # warns if the input carried any
             _write_png16(pic, tmp)
         elif pic.bits == 16 and fmt in ("PNG", "TIFF") and pic.gray and pic.alpha is None:
-            Image.fromarray(_quantise(pic.color[..., 0], 16)).save(tmp, format=fmt)
+            Image.fromarray(_quantise(pic.color[..., 0], 16)).save(tmp, format=fmt, **_metadata(pic, fmt))
         else:
             im = picture_to_pil(pic)
             if fmt == "JPEG" and im.mode in ("RGBA", "LA"):
                 im = im.convert("RGB" if im.mode == "RGBA" else "L")  # JPEG has no alpha
-            im.save(tmp, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
+            options: dict[str, object] = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+            im.save(tmp, format=fmt, **options, **_metadata(pic, fmt))
 
     try:
         return atomic_write(path, write)
