@@ -27,7 +27,6 @@ _REGISTRY: dict[str, ModelEntry] = {}
 
 SIZES = {"": (16, 32, "reference size"), "small_": (8, 32, "paper's ablation size"),
          "large_": (64, 64, "paper's benchmark size")}
-SR_SCALES = (2, 3, 4)
 
 
 def register(name: str, description: str, **fields: Any) -> None:
@@ -43,7 +42,7 @@ def register_family(arch: str, title: str, **fields: Any) -> None:
             common = dict(arch=arch, task=task.name, channels=task.channels, num_blocks=blocks,
                           num_features=features, **fields)
             if task.default_setting is not None:  # a resizing task: one model per scale
-                for scale in SR_SCALES:
+                for scale in task.levels:
                     register(f"{arch}_{prefix}{task.tag}{scale}", f"{title}, x{scale} SR, {size_note}",
                              scale=scale, **common)
             else:

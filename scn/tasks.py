@@ -38,6 +38,7 @@ class Task:
     crop_grid: int = 1  # training crops start on multiples of this (JPEG's 8x8 blocks)
     setting_help: str = ""  # what the command-line flag means
     setting_type: type = int
+    levels: tuple[int, ...] = ()  # the settings the field reports (the paper's tables), offered by `scn serve`
 
     # -- settings ------------------------------------------------------------------------------------------------
     @property
@@ -153,13 +154,14 @@ class JpegDeblocking(Task):
 TASKS: dict[str, Task] = {
     task.name: task for task in (
         SuperResolution("sr", "super-resolution", "scale", (2, 8), "x{}", "x", channels=3, baseline="bicubic-rgb",
-                        default_setting=2, setting_help="SR scale: 2, 3 or 4 (default 2)"),
+                        default_setting=2, setting_help="SR scale: 2, 3 or 4 (default 2)", levels=(2, 3, 4)),
         Denoising("denoise", "gray denoising", "sigma", (0, 255), "σ{}", "s", channels=1, baseline="identity",
                   setting_help="noise level on the 0..255 scale (default: unknown, for a blind model)",
-                  setting_type=float),
+                  setting_type=float, levels=(15, 25, 50)),
         JpegDeblocking("jpeg", "gray JPEG artifact removal", "quality", (1, 100), "q{}", "q", channels=1,
                        baseline="identity", crop_grid=8,
-                       setting_help="JPEG quality the image was saved at (default: unknown, for a blind model)"),
+                       setting_help="JPEG quality the image was saved at (default: unknown, for a blind model)",
+                       levels=(10, 20, 30, 40)),
     )
 }
 

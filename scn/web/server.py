@@ -35,11 +35,10 @@ from ..inference.api import model_for, task_setting
 from ..inference.engine import Restorer
 from ..inference.images import Picture, picture_from_array, picture_to_pil, read_picture
 from ..resolve import DEFAULT, checkpoint_config
-from ..tasks import TASKS, get_task
+from ..tasks import TASKS, Task, get_task
 from ..zoo import pretrained_models
 
 STATIC = Path(__file__).parent / "static"
-SETTINGS = {"sr": [2, 3, 4], "denoise": [None, 15, 25, 50], "jpeg": [None, 10, 20, 30, 40]}  # None: blind
 MAX_UPLOAD = 40 * 2 ** 20  # bytes
 MAX_PIXELS = 16_000_000  # per uploaded image
 KEEP_JOBS = 20  # finished jobs kept for download
@@ -103,7 +102,7 @@ class RestoreService:
             models += [label for label, path in self.checkpoints.items() if self._checkpoint_task(path) == name]
             tasks.append({"name": name, "title": task.title, "setting": task.setting,
                           "settings": [{"value": s, "label": task.label(s) if s is not None else "blind (unknown)"}
-                                       for s in SETTINGS.get(name, [task.default_setting])],
+                                       for s in settings_offered(task)],
                           "models": models})
         return {"tasks": tasks, "max_upload": self.max_upload, "max_pixels": self.max_pixels}
 
@@ -192,6 +191,11 @@ class RestoreService:
         return task.score(out, ref, setting)
 
 
+def settings_offered(task: Task) -> list[int | None]:
+    """The page's choices: blind (None) where a task takes an unknown level, then the field's usual levels."""
+    return ([None] if task.default_setting is None else []) + list(task.levels)
+
+
 def _spill(data: bytes) -> Path:
     """Uploaded bytes in a private temporary file, for the one image reader (`read_picture`)."""
     fd, name = tempfile.mkstemp(prefix="scn-serve-")
@@ -203,7 +207,7 @@ def _spill(data: bytes) -> Path:
 def demo_images(task: str, setting: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(degraded input, clean reference) of the bundled demo photo for a task and setting."""
     t = get_task(task)
-    level = setting if setting is not None else {"denoise": 25, "jpeg": 10}.get(task, 2)
+    level = setting if setting is not None else t.default_setting or t.validation_setting(t.levels[0], t.levels[-1])
     photo = demo_photo()[60:460, 56:456]  # 400x400 around the face
     clean = t.prepare(photo, level)
     degraded = t.degrade(clean if t.channels == 3 else to_uint8(rgb_to_y(clean)), level)
@@ -245,6 +249,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def _error(self, message: str, status: int = HTTPStatus.BAD_REQUEST) -> None:
         self._json({"error": message.splitlines()[0] if message else "error"}, status)
+
+    def _drain(self, length: int) -> None:
+        """Read and drop a refused body in chunks (a client still sending would otherwise see a broken pipe, not
+        the reason)."""
+        left = min(length, DRAIN_LIMIT)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 2 ** 20))
+            if not chunk:
+                break
+            left -= len(chunk)
 
     def _job(self, part: str) -> Job | None:
         try:
@@ -294,7 +308,8 @@ class Handler(BaseHTTPRequestHandler):
             self._error("not found", HTTPStatus.NOT_FOUND)
             return
         length = int(self.headers.get("Content-Length") or 0)
-        if length > 2 * self.service.max_upload + 65536:
+        if length > 2 * self.service.max_upload + 65536:  # refused without keeping it in memory
+            self._drain(length)
             self._error(f"the upload is {length / 2 ** 20:.1f} MB; the limit is "
                         f"{self.service.max_upload / 2 ** 20:.0f} MB per image", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             self.close_connection = True
@@ -311,6 +326,9 @@ class Handler(BaseHTTPRequestHandler):
             self._error(str(e))
             return
         self._json(job.status(self.service.position(job)), HTTPStatus.ACCEPTED)
+
+
+DRAIN_LIMIT = 2 ** 30  # read at most this much of a refused body, so the browser sees the reply
 
 
 def _number(text: str | None) -> int | None:
