@@ -429,3 +429,11 @@ def test_restore_options_are_checked_before_any_work(sr_ckpt: Path, tmp_path: Pa
     capsys.readouterr()
     assert main([*base, str(tmp_path / "set"), "-o", str(tmp_path / "deep"), "--recursive", "--skip-existing"]) == 0
     assert "skipping 2 input(s) whose output exists" in capsys.readouterr().err
+
+
+def test_compiled_restorer_equals_eager(sr_ckpt: Path) -> None:
+    """`--compile` (inductor with freezing, set per call: no global inductor setting is left changed)."""
+    model = scn.load_model(sr_ckpt)
+    x = torch.from_numpy(photo_crop()[:24, :20].astype(np.float32) / 255).permute(2, 0, 1)[None]
+    eager, compiled = Restorer(model).run(x), Restorer(model, compile=True).run(x)
+    assert torch.allclose(eager, compiled, atol=1e-4)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch._inductor.config as inductor_config
 from torch import nn
 
 from ..archs import RestorationNet
@@ -71,8 +70,9 @@ class Restorer:
             if half:
                 model = model.half()
             if compile:
-                inductor_config.freezing = True  # fold weight norm and constants for inference
-                model = torch.compile(model, dynamic=False)
+                # freezing folds weight norm and constants for inference (an inductor option: importing
+                # torch._inductor to set it would cost every `import scn` a second)
+                model = torch.compile(model, dynamic=False, options={"freezing": True})
             self._model = model
         self._forward = forward
 
