@@ -189,3 +189,18 @@ def test_the_page_in_headless_chromium_restores_the_demo(server, tmp_path: Path)
     stage = (slice(100, 500), slice(345, 1250))  # the comparison panel
     assert after[stage].std() > 20  # an image is shown, not an empty panel
     assert np.abs(after[stage] - before[stage]).mean() > 1  # the result appeared beside the input
+
+
+@pytest.mark.parametrize("task,setting", [("denoise", 25), ("jpeg", 10)])
+def test_gray_scores_follow_the_protocol(server, task: str, setting: int) -> None:
+    """A gray upload and reference are scored as gray test images are (not through a colour Y of them)."""
+    from scn.tasks import get_task
+    from scn.web.server import demo_images, png_bytes
+
+    base, service = server
+    degraded, clean = demo_images(task, setting)
+    status, job = post(f"{base}/api/jobs?task={task}&setting={setting}",
+                       {"image": png_bytes(degraded), "reference": png_bytes(clean)})
+    job = finished(base, job)
+    result = np.asarray(Image.open(io.BytesIO(get(f"{base}/api/jobs/{job['id']}/result.png")[1])))
+    assert result.ndim == 2 and job["psnr"] == round(get_task(task).score(result, clean, setting)["psnr"], 4)

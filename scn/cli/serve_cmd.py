@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from ..errors import ScnError
-from ..resolve import checkpoint_config
 from ..web.server import MAX_PIXELS, MAX_UPLOAD, RestoreService, make_server
 
 
@@ -28,8 +26,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    for path in args.model:
-        checkpoint_config(Path(path))  # a one-line error now, not on the page later
     if not 0 <= args.port <= 65535:
         raise ScnError(f"--port {args.port} is not a port number (0..65535)")
     service = RestoreService(args.device, args.model, int(args.max_upload_mb * 2 ** 20), args.max_pixels)

@@ -27,8 +27,8 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 from PIL import Image
 
-from ..archs import RestorationNet
-from ..data.color import rgb_to_y, to_uint8
+from ..data.color import to_uint8
+from ..data.io import as_gray, as_rgb
 from ..data.samples import demo_photo
 from ..errors import ScnError
 from ..inference.api import model_for, task_setting
@@ -42,6 +42,7 @@ STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD = 40 * 2 ** 20  # bytes
 MAX_PIXELS = 16_000_000  # per uploaded image
 KEEP_JOBS = 20  # finished jobs kept for download
+DRAIN_LIMIT = 2 ** 30  # read at most this much of a refused body, so the browser sees the reply
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Job:
     setting: int | None
     model: str
     picture: Picture
-    reference: np.ndarray | None = None
+    reference: Picture | None = None
     state: str = "queued"  # queued, running, done, error
     error: str = ""
     tiles: tuple[int, int] = (0, 0)
@@ -87,11 +88,13 @@ class RestoreService:
                  max_pixels: int = MAX_PIXELS) -> None:
         self.device, self.max_upload, self.max_pixels = device, max_upload, max_pixels
         self.checkpoints = {Path(c).name: c for c in checkpoints or []}  # what the page may name: no paths
+        self.checkpoint_tasks = {label: checkpoint_config(Path(path)).task  # read (and checked) once
+                                 for label, path in self.checkpoints.items()}
         self.jobs: dict[int, Job] = {}
         self.pending: queue.Queue[Job] = queue.Queue()
         self.lock = threading.Lock()
         self.next_id = 1
-        self._models: dict[tuple[str, str, int | None], RestorationNet] = {}
+        self._restorers: dict[tuple[str, str, int | None], Restorer] = {}
         threading.Thread(target=self._work, name="scn-serve-worker", daemon=True).start()
 
     # -- what the page may ask for --------------------------------------------------------------------------------
@@ -99,19 +102,12 @@ class RestoreService:
         tasks = []
         for name, task in TASKS.items():
             models = [DEFAULT] + [e.name for e in pretrained_models() if e.task == name]
-            models += [label for label, path in self.checkpoints.items() if self._checkpoint_task(path) == name]
+            models += [label for label, task_name in self.checkpoint_tasks.items() if task_name == name]
             tasks.append({"name": name, "title": task.title, "setting": task.setting,
                           "settings": [{"value": s, "label": task.label(s) if s is not None else "blind (unknown)"}
                                        for s in settings_offered(task)],
                           "models": models})
         return {"tasks": tasks, "max_upload": self.max_upload, "max_pixels": self.max_pixels}
-
-    @staticmethod
-    def _checkpoint_task(path: str) -> str | None:
-        try:
-            return checkpoint_config(Path(path)).task
-        except ScnError:
-            return None
 
     # -- jobs ---------------------------------------------------------------------------------------------------
     def submit(self, task: str, setting: int | None, model: str, image: bytes,
@@ -121,9 +117,7 @@ class RestoreService:
         if model != DEFAULT and model not in self.checkpoints and model not in {e.name for e in pretrained_models()}:
             raise ScnError(f"model {model!r} is not offered here; pick one from the list")
         picture = self._decode(image, "image")
-        ref = None
-        if reference:
-            ref = np.asarray(picture_to_pil(self._decode(reference, "reference")).convert("RGB"))
+        ref = self._decode(reference, "reference") if reference else None
         with self.lock:
             job = Job(self.next_id, task, setting, model, picture, ref)
             self.next_id += 1
@@ -166,11 +160,11 @@ class RestoreService:
 
     def _run(self, job: Job) -> None:
         key = (job.model, job.task, job.setting)
-        if key not in self._models:
+        if key not in self._restorers:  # keep one model in memory, prepared for inference once
             spec = self.checkpoints.get(job.model, job.model)
-            self._models = {key: model_for(spec, job.task, job.setting)}  # keep one model in memory
-        restorer = Restorer(self._models[key], device=self.device,
-                            on_tile=lambda done, total: job.set(tiles=(done, total)))
+            self._restorers = {key: Restorer(model_for(spec, job.task, job.setting), device=self.device)}
+        restorer = self._restorers[key]
+        restorer.on_tile = lambda done, total: job.set(tiles=(done, total))
         result = restorer.restore(job.picture)
         job.set(result=result)
         if job.reference is not None:
@@ -178,17 +172,16 @@ class RestoreService:
 
     @staticmethod
     def _scores(job: Job, result: Picture) -> dict[str, float]:
-        out = np.asarray(picture_to_pil(Picture(result.color)).convert("RGB"))
-        ref = job.reference
-        assert ref is not None
-        if out.shape != ref.shape:
+        """The task's protocol on 8-bit images made as test sets are read: RGB for colour tasks, the gray channel
+        (or Y of a colour image) for gray ones."""
+        assert job.reference is not None
+        task = get_task(job.task)
+        as_task = as_rgb if task.channels == 3 else as_gray
+        out, ref = as_task(picture_to_pil(result)), as_task(picture_to_pil(job.reference))
+        if out.shape[:2] != ref.shape[:2]:
             raise ScnError(f"the reference is {ref.shape[1]}x{ref.shape[0]}, the result {out.shape[1]}x"
                            f"{out.shape[0]}; give the clean image at the result's size")
-        task = get_task(job.task)
-        setting = job.setting if job.setting is not None else 0
-        if task.channels == 1:
-            out, ref = to_uint8(rgb_to_y(out)), to_uint8(rgb_to_y(ref))
-        return task.score(out, ref, setting)
+        return task.score(out, ref, job.setting if job.setting is not None else 0)
 
 
 def settings_offered(task: Task) -> list[int | None]:
@@ -208,11 +201,9 @@ def demo_images(task: str, setting: int | None) -> tuple[np.ndarray, np.ndarray]
     """(degraded input, clean reference) of the bundled demo photo for a task and setting."""
     t = get_task(task)
     level = setting if setting is not None else t.default_setting or t.validation_setting(t.levels[0], t.levels[-1])
-    photo = demo_photo()[60:460, 56:456]  # 400x400 around the face
-    clean = t.prepare(photo, level)
-    degraded = t.degrade(clean if t.channels == 3 else to_uint8(rgb_to_y(clean)), level)
-    if t.channels == 1:
-        clean = np.repeat(to_uint8(rgb_to_y(clean))[..., None], 3, axis=2)
+    clean = t.prepare(t.clean_image(demo_photo()[60:460, 56:456]), level)  # 400x400 around the face
+    degraded = t.degrade(clean, level)
+    if t.channels == 1:  # an 8-bit gray file, as a user's would be
         degraded = to_uint8(np.clip(degraded, 0, 1) * 255)
     return degraded, clean
 
@@ -326,9 +317,6 @@ class Handler(BaseHTTPRequestHandler):
             self._error(str(e))
             return
         self._json(job.status(self.service.position(job)), HTTPStatus.ACCEPTED)
-
-
-DRAIN_LIMIT = 2 ** 30  # read at most this much of a refused body, so the browser sees the reply
 
 
 def _number(text: str | None) -> int | None:
