@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Any
 
 from .errors import ConfigError, did_you_mean
 from .layers.geometry import integer_factor
@@ -16,24 +16,7 @@ RESAMPLERS = ("bilinear", "avgpool", "conv")
 ENDS = ("reference", "zero")
 LEGACY_ARCHS = {"scn_unshared": {"arch": "scn", "shared": False}}  # names older checkpoints and configs use
 
-
-class Architecture(Protocol):
-    """What a registered architecture class answers about a configuration (see `archs.base.RestorationNet`)."""
-
-    @classmethod
-    def check_config(cls, config: "ModelConfig") -> None: ...
-
-    @classmethod
-    def eval_depths(cls, config: "ModelConfig") -> tuple[int, int | None]: ...
-
-    @classmethod
-    def check_eval_ratio(cls, config: "ModelConfig", ratio: float) -> None: ...
-
-    @classmethod
-    def body_macs(cls, config: "ModelConfig", pixels: list[int]) -> int: ...
-
-
-_ARCHITECTURES: dict[str, Any] = {}
+_ARCHITECTURES: dict[str, Any] = {}  # name -> a RestorationNet subclass (archs/base.py lists its rules)
 
 
 def register_architecture(name: str) -> Callable[[type], type]:
@@ -119,10 +102,10 @@ class ModelConfig:
         choice("resampler", RESAMPLERS)
         choice("ends", ENDS)
         task = get_task(self.task)
-        if task.default_setting is not None and self.scale < 2:  # a resizing task
+        if task.resizes and self.scale < 2:
             raise ConfigError(f"scale={self.scale} is not allowed for task {self.task!r}; use an integer >= 2 "
                               "(2, 3, 4)")
-        if task.default_setting is None and self.scale != 1:
+        if not task.resizes and self.scale != 1:
             raise ConfigError(f"scale={self.scale} is not allowed for task {self.task!r}; restoration uses scale=1")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels={self.channels} is not allowed; use 1 (gray) or 3 (RGB)")

@@ -41,7 +41,7 @@ def register_family(arch: str, title: str, **fields: Any) -> None:
         for task in TASKS.values():
             common = dict(arch=arch, task=task.name, channels=task.channels, num_blocks=blocks,
                           num_features=features, **fields)
-            if task.default_setting is not None:  # a resizing task: one model per scale
+            if task.resizes:  # one model per scale
                 for scale in task.levels:
                     register(f"{arch}_{prefix}{task.tag}{scale}", f"{title}, x{scale} SR, {size_note}",
                              scale=scale, **common)

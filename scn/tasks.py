@@ -6,6 +6,7 @@ names. Adding a task means one subclass here, registered in TASKS, plus its test
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -39,6 +40,7 @@ class Task:
     setting_help: str = ""  # what the command-line flag means
     setting_type: type = int
     levels: tuple[int, ...] = ()  # the settings the field reports (the paper's tables), offered by `scn serve`
+    resizes: ClassVar[bool] = False  # whether the output is larger than the input (the setting is the scale)
 
     # -- settings ------------------------------------------------------------------------------------------------
     @property
@@ -104,6 +106,8 @@ class Task:
 
 class SuperResolution(Task):
     """Bicubic super-resolution (MATLAB `imresize` down-scaling), scored on Y with a border of `scale` cropped."""
+
+    resizes = True
 
     def model_scale(self, setting: int) -> int:
         return int(setting)

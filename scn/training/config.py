@@ -104,9 +104,11 @@ class TrainConfig:
 
     @property
     def val_setting(self) -> int:
-        if self.task.val_setting is not None:
+        """The setting validation runs at: SR's scale; else task.val_setting, or the task's choice in the range."""
+        task = get_task(self.task.type)
+        if self.task.val_setting is not None and not task.resizes:
             return int(self.task.val_setting)
-        return get_task(self.task.type).validation_setting(*self.setting_range)
+        return task.validation_setting(*self.setting_range)
 
 
 def _check_type(path: str, value: Any, annotation: Any) -> Any:
@@ -243,7 +245,7 @@ def validate(c: TrainConfig) -> None:
     model = get_config(c.model.name, **c.model.overrides)
     if model.task != c.task.type:
         raise ConfigError(f"model {c.model.name!r} is a {model.task!r} model but task.type is {c.task.type!r}")
-    if task.default_setting is not None and model.scale != task.model_scale(c.task.scale):
+    if task.resizes and model.scale != task.model_scale(c.task.scale):
         raise ConfigError(f"model {c.model.name!r} is x{model.scale} but task.scale is {c.task.scale}")
     for name in ("sigma", "quality"):
         value = getattr(c.task, name)
@@ -253,7 +255,7 @@ def validate(c: TrainConfig) -> None:
         if isinstance(value, list) and values[0] > values[1]:
             raise ConfigError(f"task.{name}={value!r}: low must not exceed high")
     low, high = c.setting_range
-    if task.default_setting is None and not task.limits[0] <= low <= high <= task.limits[1]:
+    if not task.resizes and not task.limits[0] <= low <= high <= task.limits[1]:
         raise ConfigError(f"task.{task.setting}={getattr(c.task, task.setting)!r} must lie in "
                           f"{task.limits[0]:g}..{task.limits[1]:g}")
     if not c.data.train:
@@ -274,7 +276,7 @@ def validate(c: TrainConfig) -> None:
         raise ConfigError(f"train.ema={c.train.ema} must be in [0, 1) (0 switches EMA off)")
     if len(c.train.betas) != 2:
         raise ConfigError("train.betas must be two numbers")
-    if c.train.bicubic_skip and task.default_setting is None:
+    if c.train.bicubic_skip and not task.resizes:
         raise ConfigError(f"train.bicubic_skip starts the SR skip conv as bicubic; a {c.task.type} model has none, "
                           "so leave it false")
     for name in ("val_every", "checkpoint_every", "log_every"):

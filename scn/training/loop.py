@@ -229,7 +229,7 @@ class Trainer:
         model = self.weights_model()
         model.eval()
         task = get_task(c.task.type)
-        setting = c.task.scale if task.default_setting is not None else c.val_setting
+        setting = c.val_setting  # SR: the scale
         baseline = make_method(task.baseline, task.name)
         methods = [NetworkMethod("model", (task.name,), lambda s: model, device=self.device), baseline]
         rows = run_benchmark(methods, self.val_sets, c.task.type, [setting], progress=False)
