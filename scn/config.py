@@ -72,6 +72,7 @@ class ModelConfig:
     weight_norm: bool = True
     image_mean: float = 0.5
     shared: bool = True
+    res_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for key, value in LEGACY_ARCHS.get(self.arch, {}).items():
@@ -89,8 +90,9 @@ class ModelConfig:
             bad_bool = isinstance(value, bool) and expected is not bool
             if bad_bool or not isinstance(value, expected):
                 raise ConfigError(f"{f.name}={value!r} must be of type {f.type}")
-        if isinstance(self.ratio, int):
-            object.__setattr__(self, "ratio", float(self.ratio))
+        for name in ("ratio", "res_scale"):
+            if isinstance(getattr(self, name), int):
+                object.__setattr__(self, name, float(getattr(self, name)))
 
     def _check_values(self) -> None:
         def choice(name: str, allowed: tuple[str, ...]) -> None:
@@ -116,6 +118,11 @@ class ModelConfig:
             raise ConfigError(f"scale_kernel={self.scale_kernel} is not allowed; k must be >= 0 (kernel 2k+1)")
         if not 0.0 < self.ratio < 1.0:
             raise ConfigError(f"ratio={self.ratio} is not allowed; the level-to-level size ratio must be in (0, 1)")
+        if not self.res_scale > 0.0:
+            raise ConfigError(f"res_scale={self.res_scale} is not allowed; the residual scaling must be > 0")
+        if self.res_scale != 1.0 and not getattr(arch, "scales_residual", False):
+            raise ConfigError(f"res_scale={self.res_scale:g} applies to arch 'wdsr' only, not {self.arch!r}; "
+                              "leave it at 1")
         if self.resampler != "bilinear" and integer_factor(self.ratio) is None:
             raise ConfigError(
                 f"resampler={self.resampler!r} needs 1/ratio to be an integer (ratio 1/2, 1/3, ...), "

@@ -30,6 +30,7 @@ class RestorationNet(nn.Module):
     (`check_eval_ratio`), and what its body costs (`body_macs`)."""
 
     arch_name: ClassVar[str]
+    scales_residual: ClassVar[bool] = False  # whether `res_scale` applies (WDSR's blocks)
 
     # -- rules of the architecture, from the configuration alone ------------------------------------------------
     @classmethod

@@ -14,6 +14,8 @@ from .base import RestorationNet, wide_body_macs
 
 @register_architecture("wdsr")
 class WDSR(RestorationNet):
+    scales_residual = True
+
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
         super().check_config(config)
@@ -27,7 +29,8 @@ class WDSR(RestorationNet):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         c = config
-        self.body = nn.Sequential(*[WideResBlock(c.num_features, c.width, c.num_blocks, c.weight_norm)
+        self.body = nn.Sequential(*[WideResBlock(c.num_features, c.width, c.num_blocks, c.weight_norm,
+                                                 c.res_scale)
                                     for _ in range(c.num_blocks)])
 
     def run_body(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:

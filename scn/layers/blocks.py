@@ -39,11 +39,14 @@ class WideBody(nn.Module):
 
 
 class WideResBlock(nn.Module):
-    """x + p(x): the single-scale WDSR-A block."""
+    """x + res_scale * p(x): the single-scale WDSR-A block (res_scale 1 unless a control asks otherwise)."""
 
-    def __init__(self, features: int, width: int, num_blocks: int, weight_norm: bool) -> None:
+    def __init__(self, features: int, width: int, num_blocks: int, weight_norm: bool, res_scale: float = 1.0) -> None:
         super().__init__()
         self.body = WideBody(features, width, num_blocks, weight_norm)
+        self.res_scale = res_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
+        if self.res_scale == 1.0:
+            return x + self.body(x)
+        return torch.add(x, self.body(x), alpha=self.res_scale)
