@@ -16,14 +16,6 @@ cd "$(dirname "$0")/.."
 [ $# -ge 3 ] || { echo "usage: $0 CONFIG BUDGET_SECONDS OUT_DIR [--set key=value ...]" >&2; exit 2; }
 config=$1 budget=$2 out=$3
 shift 3
-PY=${PYTHON:-python3}
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-if [ ! -d ../shared/datasets ] && [ -z "${SCN_SHARED:-}" ]; then
-    [ -d gpu_data/datasets ] || { echo "no ../shared and no gpu_data/: run scripts/pack_gpu_data.sh and carry gpu_data" >&2; exit 2; }
-    export SCN_SHARED="$PWD/gpu_data"
-fi
-mkdir -p "$out"
-"$PY" -c "import torch, scn; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '', '| scn from', scn.__file__)" | tee "$out/device.txt"
-echo "data: ${SCN_SHARED:-../shared}" | tee -a "$out/device.txt"
+source scripts/gpu_env.sh
 "$PY" -m scn.cli.main train "$config" --out "$out" --device "${DEVICE:-cuda}" --time-budget "$budget" --no-progress "$@" \
     2>&1 | tee "$out/train.txt"

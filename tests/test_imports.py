@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("scn.inference",),
     ("scn.evaluation",),
     ("scn.training",),
+    ("scn.experiments",),
     ("scn.web",),
     ("scn.cli",),
     ("scn", "scn.__main__"),  # the package root re-exports the API; nothing inside imports it

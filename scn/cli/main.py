@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from ..allocator import keep_freed_memory
 from ..errors import ScnError, ScnWarning
 from ..version import __version__
-from . import benchmark_cmd, demo_cmd, export_cmd, info_cmd, models_cmd, restore_cmd, serve_cmd, train_cmd
+from . import (benchmark_cmd, demo_cmd, experiments_cmd, export_cmd, info_cmd, models_cmd, restore_cmd, serve_cmd,
+               train_cmd)
 
-SUBCOMMANDS = (restore_cmd, demo_cmd, serve_cmd, models_cmd, info_cmd, benchmark_cmd, train_cmd, export_cmd)
+SUBCOMMANDS = (restore_cmd, demo_cmd, serve_cmd, models_cmd, info_cmd, benchmark_cmd, train_cmd, experiments_cmd,
+               export_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

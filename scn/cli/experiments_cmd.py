@@ -1,0 +1,125 @@
+"""`scn experiments list | run NAME... | report`: the paper's experiments, trained, evaluated and reported."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import ConfigError
+from ..tasks import TASKS
+from ..experiments import (BUDGETS, EXPERIMENTS, collect, get_budget, get_experiment, plan, render, run_suite,
+                           run_unit, write_records)
+
+DEFAULT_ROOT = Path("runs/experiments")
+DEFAULT_DOC = Path("docs/experiments.md")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("experiments", help="run and report the paper's experiments (Tables 4-6, Figs. 6-8, "
+                                           "SCN vs WDSR at equal budget)",
+                       description="Train and evaluate every variant of the paper's experiments under one budget, "
+                                   "several seeds, runs side by side; then write docs/experiments.md.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="the experiments and budgets, with the runs each needs")
+    listing.add_argument("--budget", default="cpu", help=f"{', '.join(BUDGETS)} (default cpu)")
+    listing.add_argument("--seeds", type=int, default=3)
+    listing.set_defaults(run=run_list)
+
+    run = actions.add_parser("run", help="train and evaluate experiments (resumable: run it again after a stop)")
+    run.add_argument("names", nargs="+", metavar="NAME", help=f"{', '.join(EXPERIMENTS)}, or all")
+    run.add_argument("--budget", default="cpu", help=f"{', '.join(BUDGETS)} (default cpu)")
+    run.add_argument("--seeds", type=int, default=3, help="seeds per variant (default 3)")
+    run.add_argument("--out", type=Path, default=None, metavar="DIR",
+                     help=f"suite folder (default {DEFAULT_ROOT}/BUDGET)")
+    run.add_argument("--tasks", nargs="+", default=[], choices=list(TASKS), metavar="TASK",
+                     help="only the studies of these tasks (sr, denoise, jpeg; default all)")
+    run.add_argument("--jobs", type=int, default=None, help="runs side by side (default: the budget's)")
+    run.add_argument("--device", default=None, help="cpu or cuda (default: the budget's)")
+    run.add_argument("--no-progress", action="store_true")
+    run.set_defaults(run=run_run)
+
+    report = actions.add_parser("report", help="write docs/experiments.md and its plots from finished runs")
+    report.add_argument("roots", nargs="*", type=Path, metavar="DIR",
+                        help=f"suite folders or record folders (default {DEFAULT_ROOT} and docs/experiments/records)")
+    report.add_argument("--doc", type=Path, default=DEFAULT_DOC, help=f"the page to write (default {DEFAULT_DOC})")
+    report.set_defaults(run=run_report)
+
+    unit = actions.add_parser("run-unit", help=argparse.SUPPRESS)  # one run of a suite, in its own process
+    unit.add_argument("folder", type=Path)
+    unit.add_argument("--device", required=True)
+    unit.set_defaults(run=run_one)
+
+
+def selected(names: list[str]) -> list[str]:
+    chosen = list(EXPERIMENTS) if "all" in names else names
+    for name in chosen:
+        get_experiment(name)
+    return list(dict.fromkeys(chosen))
+
+
+def run_list(args: argparse.Namespace) -> int:
+    budget = get_budget(args.budget)
+    print(f"budget {budget.name}: {budget.describe()}")
+    for name, experiment in EXPERIMENTS.items():
+        try:
+            units = plan([experiment], budget, args.seeds)
+            count = f"{len(units)} runs at {args.seeds} seed(s)"
+        except ConfigError as e:
+            count = f"does not fit this budget ({e})"
+        print(f"  {name:13s} {experiment.title} [{count}]")
+    try:
+        total = f"{len(plan(list(EXPERIMENTS.values()), budget, args.seeds))} runs"
+    except ConfigError:
+        total = "not every experiment fits this budget"
+    print(f"  {'all':13s} every experiment, a run shared by two trained once [{total}]")
+    return 0
+
+
+def run_run(args: argparse.Namespace) -> int:
+    budget = get_budget(args.budget)
+    if args.seeds < 1:
+        raise ConfigError(f"--seeds {args.seeds}: use 1 or more")
+    device = args.device or budget.device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"budget {budget.name!r} runs on {device}, but no CUDA device is available; use "
+                          "--budget cpu (or --device cpu to run the gpu budget slowly)")
+    jobs = args.jobs or budget.jobs
+    if jobs < 1:
+        raise ConfigError(f"--jobs {jobs}: use 1 or more")
+    out = args.out or DEFAULT_ROOT / budget.name
+    units = plan([get_experiment(n) for n in selected(args.names)], budget, args.seeds, tuple(args.tasks))
+    if not units:
+        raise ConfigError(f"no runs: {', '.join(args.names)} has no study of task {', '.join(args.tasks)}")
+    print(f"scn experiments: {len(units)} runs in {out}, {jobs} side by side on {device}", file=sys.stderr)
+    code = run_suite(units, budget, out, device, jobs, progress=not args.no_progress)
+    if code > 128:
+        print(f"scn experiments: stopped by {signal.Signals(code - 128).name}; finished runs are kept and running "
+              "ones checkpointed: run the same command again to continue", file=sys.stderr)
+    elif code == 0:
+        print(f"scn experiments: done; `scn experiments report` writes {DEFAULT_DOC}", file=sys.stderr)
+    return code
+
+
+def run_report(args: argparse.Namespace) -> int:
+    records_dir = args.doc.with_suffix("") / "records"
+    roots = args.roots or [r for r in (DEFAULT_ROOT, records_dir) if r.exists()]
+    records = [r for root in roots for r in collect(root)]
+    if not records:
+        raise ConfigError(f"no finished runs under {', '.join(map(str, roots)) or DEFAULT_ROOT}; run "
+                          "`scn experiments run NAME` first")
+    unique = {(r.budget, r.key): r for r in records}
+    write_records(list(unique.values()), records_dir)
+    doc = render(list(unique.values()), args.doc, args.doc.with_suffix(""))
+    print(f"wrote {doc} from {len(unique)} runs (records in {records_dir})")
+    return 0
+
+
+def run_one(args: argparse.Namespace) -> int:
+    return run_unit(args.folder, args.device)
+

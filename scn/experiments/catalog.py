@@ -1,0 +1,253 @@
+"""The paper's experiments as data: budgets (how big and how long), variants (which networks) and claims (what
+the paper says of them, tested by the report). `scn experiments run NAME` trains and evaluates what is here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigError, did_you_mean
+from ..tasks import get_task
+
+SHARED = "../shared/datasets"
+TRAIN_SETS = {"sr": [f"{SHARED}/train/T91", f"{SHARED}/train/BSD200"],
+              "denoise": [f"{SHARED}/train/Train400"],
+              "jpeg": [f"{SHARED}/train/T91", f"{SHARED}/train/BSD200"]}
+TEST_SETS = {"sr": ["Set5", "Set14"], "denoise": ["Set12"], "jpeg": ["Classic5"]}  # never the training images
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One size and length for every variant of every experiment: `features` and `blocks` are the networks'
+    width and depth (variants scale `blocks`), `steps` the training length at batch `batch` of `patch`-pixel
+    (input) patches, `jobs` the runs side by side, `threads` each run's CPU threads, `max_levels` Fig. 6's
+    deepest pyramid, `eval_levels` the depths Fig. 7 evaluates."""
+
+    name: str
+    device: str
+    features: int
+    blocks: int
+    steps: int
+    batch: int
+    patch: int
+    jobs: int
+    threads: int
+    max_levels: int
+    eval_levels: int
+    val_points: int = 5
+    val_images: int = 5
+
+    def describe(self) -> str:
+        return (f"{self.features} features, {self.blocks} blocks (x4 width), {self.steps} steps of batch "
+                f"{self.batch} x {self.patch}x{self.patch} input patches, Adam 1e-3 with the paper's schedule "
+                f"scaled to the run, {self.jobs} runs side by side on {self.device}")
+
+
+BUDGETS = {
+    "cpu": Budget("cpu", "cpu", features=16, blocks=4, steps=1500, batch=16, patch=32, jobs=2, threads=1,
+                  max_levels=4, eval_levels=8),
+    "gpu": Budget("gpu", "cuda", features=32, blocks=8, steps=6000, batch=16, patch=48, jobs=12, threads=1,
+                  max_levels=6, eval_levels=9),
+    "toy": Budget("toy", "cpu", features=4, blocks=4, steps=6, batch=2, patch=16, jobs=2, threads=1,
+                  max_levels=2, eval_levels=3, val_points=2, val_images=1),  # the tests' budget
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One network of an experiment. `arch` and `overrides` are ModelConfig fields; `depth` scales the budget's
+    blocks (Table 5's un-shared bodies); `time_of`: trained for as long (wall-clock) as variant `time_of` of
+    the same experiment, its steps set from the measured time per step of both (equal wall-clock);
+    `evals`: extra evaluations, name -> (levels, ratio) (Figs. 7 and 8); `paper`: the paper's PSNR (a
+    number, or a text naming where it comes from)."""
+
+    name: str
+    label: str
+    arch: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    depth: float = 1.0
+    time_of: str | None = None
+    paper: float | str | None = None
+    evals: dict[str, tuple[int | None, float | None]] = field(default_factory=dict)
+
+    def paper_text(self) -> str:
+        return f"{self.paper:.2f}" if isinstance(self.paper, float) else self.paper or ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statement of the paper: variant `better` beats `worse` (or `same`: they are equal within the noise), on
+    every test set; `better_eval` / `worse_eval` name an evaluation of theirs other than the default one."""
+
+    text: str
+    better: str
+    worse: str
+    same: bool = False
+    better_eval: str = "default"
+    worse_eval: str = "default"
+
+
+@dataclass(frozen=True)
+class Study:
+    """One task of an experiment: its variants and the claims that compare them."""
+
+    task: str
+    setting: int
+    variants: tuple[Variant, ...]
+    claims: tuple[Claim, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return get_task(self.task).label(self.setting)
+
+    def variant(self, name: str) -> Variant:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    paper_source: str  # where the paper's numbers come from
+    studies: Callable[[Budget], tuple[Study, ...]]
+    plot: str = "curves"  # curves | levels (Fig. 6) | eval_levels (Fig. 7) | eval_ratios (Fig. 8)
+
+
+def _equal_budget(budget: Budget) -> tuple[Study, ...]:
+    # Table 1 at full size (x2, Set5 / Set14); the paper trains no WDSR for denoising or JPEG
+    paper = {("wdsr", "sr"): "38.10 / 33.72 (Table 1, full size)", ("scn", "sr"): "38.18 / 33.99 (Table 1, full size)",
+             ("scn", "denoise"): "30.64 (Table 2, full size)", ("scn", "jpeg"): "29.53 (Table 3, full size)"}
+
+    def variants(task: str) -> tuple[Variant, ...]:
+        return (
+            Variant("wdsr", "WDSR (single-scale)", "wdsr", paper=paper.get(("wdsr", task), "")),
+            Variant("scn", "SCN (4 levels, ratio 1/2)", "scn", {"num_scales": 4}, paper=paper.get(("scn", task), "")),
+            Variant("scn_1level", "control: SCN with 1 level", "scn", {"num_scales": 1}),
+            Variant("wdsr_res2", "control: WDSR, residual x2", "wdsr", {"res_scale": 2.0}),
+            Variant("wdsr_time", "WDSR, SCN's wall-clock", "wdsr", time_of="scn"),
+        )
+
+    claims = (
+        Claim("SCN beats WDSR at equal parameters and steps", "scn", "wdsr"),
+        Claim("SCN beats WDSR at equal wall-clock", "scn", "wdsr_time"),
+        Claim("SCN's gain is its fusion, not a 1-level SCN's larger residual", "scn", "scn_1level"),
+        Claim("SCN's gain is its fusion, not WDSR with a doubled residual", "scn", "wdsr_res2"),
+    )
+    return tuple(Study(task, setting, variants(task), claims) for task, setting in (("sr", 2), ("denoise", 25),
+                                                                                      ("jpeg", 10)))
+
+
+def _table5(budget: Budget) -> tuple[Study, ...]:
+    variants = (
+        Variant("baseline", "Baseline (single-scale)", "wdsr", paper=34.74),
+        Variant("unshared", "Un-shared (a body per level, 1/4 the blocks)", "scn", {"shared": False},
+                depth=0.25, paper=34.68),
+        Variant("shared", "Shared (SCN)", "scn", paper=34.77),
+        Variant("unshared_large", "Un-shared large (7/16 the blocks per level)", "scn", {"shared": False},
+                depth=7 / 16, paper=34.77),
+    )
+    claims = (Claim("Shared beats the single-scale baseline", "shared", "baseline"),
+              Claim("Shared beats un-shared at equal parameters", "shared", "unshared"),
+              Claim("Un-shared needs more parameters to match shared", "unshared_large", "shared", same=True))
+    return (Study("sr", 2, variants, claims),)
+
+
+def _table4(budget: Budget) -> tuple[Study, ...]:
+    variants = (
+        Variant("unet", "U-Net style (2 levels)", "unet", {"num_scales": 2}, paper=34.56),
+        Variant("pspnet", "PSPNet style (2 levels)", "pspnet", {"num_scales": 2}, paper=34.58),
+        Variant("scn", "SCN (2 levels)", "scn", {"num_scales": 2}, paper=34.67),
+    )
+    claims = (Claim("SCN beats the U-Net style network", "scn", "unet"),
+              Claim("SCN beats the PSPNet style network", "scn", "pspnet"))
+    return (Study("sr", 2, variants, claims),)
+
+
+def _table6(budget: Budget) -> tuple[Study, ...]:
+    variants = (
+        Variant("conv", "strided conv / deconv", "scn", {"resampler": "conv"}, paper=34.77),
+        Variant("avgpool", "avg-pool / nearest", "scn", {"resampler": "avgpool"}, paper=34.78),
+        Variant("bilinear", "bilinear / bilinear", "scn", {"resampler": "bilinear"}, paper=34.80),
+    )
+    claims = (Claim("Bilinear resampling beats avg-pool / nearest", "bilinear", "avgpool"),
+              Claim("Bilinear resampling beats strided conv / deconv", "bilinear", "conv"))
+    return (Study("sr", 2, variants, claims),)
+
+
+RATIOS = {"1/2": 0.5, "2/3": 2 / 3, "3/4": 0.75}
+EVAL_RATIOS = (0.5, 0.6, 2 / 3, 0.75, 0.8)
+
+
+def ratio_name(ratio: float) -> str:
+    for name, value in RATIOS.items():
+        if abs(value - ratio) < 1e-6:
+            return name
+    return f"{ratio:.2f}"
+
+
+def fig6_name(ratio: str, levels: int) -> str:
+    return "levels1" if levels == 1 else f"r{ratio.replace('/', '_')}_levels{levels}"
+
+
+def _fig6(budget: Budget, figure: int = 6) -> tuple[Study, ...]:
+    """Ratio 1/2, 2/3, 3/4 x 1..max_levels; 1 level is the single-scale baseline, common to every ratio. For
+    Figs. 7 and 8 each multi-level model is also evaluated at depths 1..eval_levels and at EVAL_RATIOS."""
+    evals = figure != 6
+    variants = [Variant("levels1", "single-scale", "wdsr", paper=34.74)]
+    for ratio_label, ratio in RATIOS.items():
+        for levels in range(2, budget.max_levels + 1):
+            extra: dict[str, tuple[int | None, float | None]] = {}
+            if evals:
+                extra.update({f"levels{d}": (d, None) for d in range(1, budget.eval_levels + 1) if d != levels})
+                extra.update({f"ratio{r:.3f}": (None, r) for r in EVAL_RATIOS if abs(r - ratio) > 1e-6})
+            variants.append(Variant(fig6_name(ratio_label, levels), f"ratio {ratio_label}, {levels} levels", "scn",
+                                    {"num_scales": levels, "ratio": round(ratio, 6)}, evals=extra))
+    top = budget.max_levels
+    few, many = fig6_name("2/3", 2), fig6_name("2/3", top)
+    claims = {
+        6: (Claim("Multi-scale (ratio 2/3, 3 levels) beats single-scale", fig6_name("2/3", 3), "levels1"),
+            Claim("Ratio 2/3 beats ratio 1/2 (3 levels)", fig6_name("2/3", 3), fig6_name("1/2", 3)),
+            Claim("Ratio 2/3 beats ratio 3/4 (3 levels)", fig6_name("2/3", 3), fig6_name("3/4", 3))),
+        7: (Claim("Trained with 2 levels (ratio 2/3): evaluating with 3 loses", few, few, worse_eval="levels3"),
+            Claim(f"Trained with {top} levels (ratio 2/3): evaluating with {top + 1} gains", many, many,
+                  better_eval=f"levels{top + 1}")),
+        8: (Claim("Trained at ratio 2/3 (3 levels): evaluating at 1/2 loses", fig6_name("2/3", 3),
+                  fig6_name("2/3", 3), worse_eval="ratio0.500"),
+            Claim("Trained at ratio 2/3 (3 levels): evaluating at 3/4 loses", fig6_name("2/3", 3),
+                  fig6_name("2/3", 3), worse_eval="ratio0.750")),
+    }[figure]
+    return (Study("sr", 2, tuple(variants), claims),)
+
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
+    Experiment("equal-budget", "SCN vs WDSR at equal parameters: equal steps and equal wall-clock, with controls",
+               "the paper's Tables 1-3 (SCN beats WDSR-era networks at full size)", _equal_budget),
+    Experiment("table5", "Table 5: sharing weights across levels", "Table 5 (x2 SR, DIV2K validation)", _table5),
+    Experiment("table4", "Table 4: multi-scale structures", "Table 4 (x2 SR, DIV2K validation)", _table4),
+    Experiment("table6", "Table 6: resampling in the scale-wise convolution", "Table 6 (x2 SR, DIV2K validation)",
+               _table6),
+    Experiment("fig6", "Figure 6: number of levels and level ratio", "Figure 6 (x2 SR; single-scale 34.74)",
+               _fig6, plot="levels"),
+    Experiment("fig7", "Figure 7: evaluating at another number of levels (Fig. 6's models)",
+               "Figure 7 (no numbers in the text)", lambda b: _fig6(b, 7), plot="eval_levels"),
+    Experiment("fig8", "Figure 8: evaluating at another level ratio (Fig. 6's models)",
+               "Figure 8 (no numbers in the text)", lambda b: _fig6(b, 8), plot="eval_ratios"),
+)}
+
+
+def _pick(table: dict[str, Any], name: str, what: str, also: str = "") -> Any:
+    if name in table:
+        return table[name]
+    raise ConfigError(f"unknown {what} {name!r}; {did_you_mean(name, table)}choose one of {', '.join(table)}{also}")
+
+
+def get_experiment(name: str) -> Experiment:
+    return _pick(EXPERIMENTS, name, "experiment", " (or all)")
+
+
+def get_budget(name: str) -> Budget:
+    return _pick(BUDGETS, name, "budget")

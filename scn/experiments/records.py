@@ -1,0 +1,152 @@
+"""Records: what the report reads of a run (its unit, its result, its log), gathered from a suite's run folders
+or from the committed copies in docs/experiments/records (so the report can be rebuilt without the weights)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..atomic import atomic_write
+from .plan import RESULT_FILE, UNIT_FILE
+from .runner import RUNS, SUITE_FILE
+
+LOG_COLUMNS = ("step", "loss", "val_psnr", "seconds")
+
+
+@dataclass
+class Record:
+    budget: str
+    unit: dict[str, Any]
+    result: dict[str, Any]
+    log: list[list[float | None]]  # LOG_COLUMNS per logged step
+
+    @property
+    def key(self) -> str:
+        return str(self.unit["key"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"budget": self.budget, "unit": self.unit, "result": self.result, "log_columns": list(LOG_COLUMNS),
+                "log": self.log}
+
+    def score(self, evaluation: str, dataset: str, metric: str = "psnr") -> float | None:
+        value = self.result.get("scores", {}).get(evaluation, {}).get(dataset, {}).get(metric)
+        return None if value is None else float(value)
+
+    def curve(self) -> tuple[list[int], list[float], list[float]]:
+        """(steps, validation PSNRs, seconds) where the run validated."""
+        rows = [r for r in self.log if r[2] is not None]
+        return [int(r[0] or 0) for r in rows], [float(r[2] or 0.0) for r in rows], [float(r[3] or 0.0) for r in rows]
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text not in ("", None) else None
+
+
+def read_log(path: Path) -> list[list[float | None]]:
+    if not path.exists():
+        return []
+    rows = []
+    for row in csv.DictReader(path.open()):
+        rows.append([_number(row.get(c, "")) for c in LOG_COLUMNS])
+    return rows
+
+
+def collect_suite(suite: Path) -> list[Record]:
+    """Records of every finished run of one suite folder (`scn experiments run --out`)."""
+    budget = json.loads((suite / SUITE_FILE).read_text())["budget"]
+    records = []
+    for folder in sorted((suite / RUNS).glob("*")):
+        if not (folder / RESULT_FILE).exists():
+            continue
+        records.append(Record(budget, json.loads((folder / UNIT_FILE).read_text()),
+                              json.loads((folder / RESULT_FILE).read_text()), read_log(folder / "log.csv")))
+    return records
+
+
+def collect(root: Path) -> list[Record]:
+    """Records under `root`: suite folders at any depth (runs/experiments/cpu, ...) and record files
+    (docs/experiments/records/<budget>/*.json). A run found both ways counts once: the suite's copy."""
+    found: dict[tuple[str, str], Record] = {}
+    suites = [p.parent for p in sorted(root.rglob(SUITE_FILE))]
+    for suite in suites:
+        for record in collect_suite(suite):
+            found[(record.budget, record.key)] = record
+    for path in sorted(root.rglob("*.json")):
+        if any(suite in path.parents for suite in suites):
+            continue
+        data = _record_data(path)
+        if data is not None:
+            record = Record(data["budget"], data["unit"], data["result"], data["log"])
+            found.setdefault((record.budget, record.key), record)
+    return list(found.values())
+
+
+def _record_data(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and {"budget", "unit", "result", "log"} <= set(data) else None
+
+
+def write_records(records: list[Record], folder: Path) -> None:
+    """One JSON file per run under folder/<budget>/ (small: no weights)."""
+    for record in records:
+        path = folder / record.budget / f"{record.key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(record.to_dict(), separators=(",", ":"))
+        atomic_write(path, lambda tmp: Path(tmp).write_text(text + "\n"))
+
+
+# -- statistics --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Summary:
+    mean: float
+    std: float  # sample standard deviation over seeds (nan for one seed)
+    n: int
+
+    def text(self, digits: int = 2) -> str:
+        if self.n == 0:
+            return "-"
+        if self.n == 1 or math.isnan(self.std):
+            return f"{self.mean:.{digits}f}"
+        return f"{self.mean:.{digits}f} ± {self.std:.{digits}f}"
+
+
+def summarize(values: list[float]) -> Summary:
+    if not values:
+        return Summary(math.nan, math.nan, 0)
+    return Summary(statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else math.nan,
+                   len(values))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    word: str  # confirmed | not confirmed | not resolved
+    difference: float  # mean of better - worse
+    noise: float  # 2 x the std of the difference of one run of each
+
+    def text(self) -> str:
+        if math.isnan(self.noise):
+            return f"{self.word} ({self.difference:+.3f} dB, one seed: no spread)"
+        return f"{self.word} ({self.difference:+.3f} dB; 2 std = {self.noise:.3f} dB)"
+
+
+def verdict(better: list[float], worse: list[float], same: bool = False) -> Verdict:
+    """`better` > `worse` is confirmed when the mean difference exceeds 2 std, not confirmed when it is below -2 std,
+    not resolved in between (std: of the difference of one run of each, sqrt(s_a^2 + s_b^2), over seeds). With
+    `same` (the claim is that they are equal): confirmed within 2 std, not confirmed outside."""
+    a, b = summarize(better), summarize(worse)
+    diff = a.mean - b.mean
+    if a.n < 2 or b.n < 2:
+        return Verdict("not resolved", diff, math.nan)
+    noise = 2.0 * math.sqrt(a.std ** 2 + b.std ** 2)
+    if same:
+        return Verdict("confirmed" if abs(diff) <= noise else "not confirmed", diff, noise)
+    word = "confirmed" if diff > noise else "not confirmed" if diff < -noise else "not resolved"
+    return Verdict(word, diff, noise)

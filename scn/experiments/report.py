@@ -1,0 +1,284 @@
+"""`scn experiments report`: docs/experiments.md (a table per experiment and budget: mean ± std over seeds, the
+paper's number beside ours, steps, wall time, parameters, MACs; a verdict per claim of the paper) and its plots
+(validation curves; Fig. 6 as the paper draws it; Figs. 7 and 8 for fixed trained models)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from ..atomic import atomic_write
+from .catalog import BUDGETS, EVAL_RATIOS, EXPERIMENTS, RATIOS, TEST_SETS, Budget, Claim, Experiment, Study, \
+    fig6_name
+from .plan import study_units
+from .records import Record, Summary, summarize, verdict
+
+MAX_SEEDS = 32
+
+
+@dataclass
+class StudyRecords:
+    """The records of one study under one budget: variant name -> records over seeds (seed order)."""
+
+    experiment: Experiment
+    study: Study
+    budget: Budget
+    runs: dict[str, list[Record]]
+
+    @property
+    def seeds(self) -> int:
+        return max((len(v) for v in self.runs.values()), default=0)
+
+    def values(self, variant: str, evaluation: str, dataset: str) -> list[float]:
+        out = [r.score(evaluation, dataset) for r in self.runs.get(variant, [])]
+        return [v for v in out if v is not None]
+
+    def mean_over_sets(self, variant: str, evaluation: str) -> Summary:
+        """Per seed, the mean PSNR over the study's test sets; summarised over seeds."""
+        per_seed = []
+        for record in self.runs.get(variant, []):
+            scores = [record.score(evaluation, d) for d in TEST_SETS[self.study.task]]
+            if all(s is not None for s in scores):
+                per_seed.append(statistics.fmean(s for s in scores if s is not None))
+        return summarize(per_seed)
+
+
+def gather(records: list[Record], experiment: Experiment, budget: Budget) -> list[StudyRecords]:
+    by_key = {r.key: r for r in records if r.budget == budget.name}
+    out = []
+    for study in experiment.studies(budget):
+        units = study_units(study, budget, MAX_SEEDS)
+        runs: dict[str, list[Record]] = {}
+        for (variant, seed), unit in sorted(units.items(), key=lambda item: item[0][1]):
+            runs.setdefault(variant, []).extend([by_key[unit.key]] if unit.key in by_key else [])
+        if any(runs.values()):
+            out.append(StudyRecords(experiment, study, budget, runs))
+    return out
+
+
+# -- tables ------------------------------------------------------------------------------------------------------
+def _minutes(seconds: list[float]) -> str:
+    return f"{statistics.fmean(seconds) / 60:.1f}" if seconds else "-"
+
+
+def study_table(sr: StudyRecords) -> list[str]:
+    sets = TEST_SETS[sr.study.task]
+    head = ["variant", "params", "MACs / px", "steps", "minutes", *[f"{d} PSNR" for d in sets], "paper"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for v in sr.study.variants:
+        runs = sr.runs.get(v.name, [])
+        if not runs:
+            lines.append(f"| {v.label} | " + " | ".join(["not run"] + ["-"] * (len(head) - 2)) + " |")
+            continue
+        first = runs[0].result
+        steps = sorted({int(r.result["steps"]) for r in runs})
+        cells = [v.label, f"{first['params']:,}", f"{first['macs_per_pixel']:,}",
+                 "/".join(str(s) for s in steps), _minutes([float(r.result["seconds"]) for r in runs])]
+        cells += [summarize(sr.values(v.name, "default", d)).text() for d in sets]
+        cells.append(v.paper_text())
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def claim_lines(sr: StudyRecords) -> list[tuple[Claim, str, str]]:
+    """(claim, test set, verdict text) for every claim of a study and every test set."""
+    out = []
+    for claim in sr.study.claims:
+        for d in TEST_SETS[sr.study.task]:
+            better = sr.values(claim.better, claim.better_eval, d)
+            worse = sr.values(claim.worse, claim.worse_eval, d)
+            if not better or not worse:
+                out.append((claim, d, "not run"))
+                continue
+            out.append((claim, d, verdict(better, worse, claim.same).text()))
+    return out
+
+
+def eval_table(sr: StudyRecords, kind: str) -> list[str]:
+    """Figs. 7 / 8: rows = trained models, columns = evaluation depth / ratio (mean PSNR over the test sets)."""
+    b = sr.budget
+    columns = [(f"levels{d}", str(d)) for d in range(1, b.eval_levels + 1)] if kind == "levels" else \
+        [(f"ratio{r:.3f}", f"{r:.2f}") for r in EVAL_RATIOS]
+    head = ["trained", *[c[1] for c in columns]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for v in sr.study.variants[1:]:
+        cells = [v.label]
+        for name, _ in columns:
+            trained = (name == f"levels{v.overrides['num_scales']}" if kind == "levels"
+                       else abs(float(name[5:]) - v.overrides["ratio"]) < 1e-3)
+            s = sr.mean_over_sets(v.name, "default" if trained else name)
+            cells.append(f"**{s.text()}**" if trained and s.n else s.text())
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+# -- plots -------------------------------------------------------------------------------------------------------
+def _save(fig: Figure, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
+
+
+def _mean_curve(records: list[Record]) -> tuple[list[int], list[float], list[float]]:
+    curves = [r.curve() for r in records]
+    length = min(len(c[0]) for c in curves)
+    steps = curves[0][0][:length]
+    psnr = [statistics.fmean(c[1][i] for c in curves) for i in range(length)]
+    seconds = [statistics.fmean(c[2][i] for c in curves) for i in range(length)]
+    return steps, psnr, seconds
+
+
+def plot_curves(sr: StudyRecords, path: Path) -> Path:
+    """Validation PSNR (mean over seeds) against step and against wall-clock, a line per variant."""
+    fig = Figure(figsize=(11, 3.8))
+    by_step, by_time = fig.subplots(1, 2)
+    for v in sr.study.variants:
+        runs = [r for r in sr.runs.get(v.name, []) if r.curve()[0]]
+        if not runs:
+            continue
+        steps, psnr, seconds = _mean_curve(runs)
+        by_step.plot(steps, psnr, "o-", ms=3, label=v.label)
+        by_time.plot([s / 60 for s in seconds], psnr, "o-", ms=3, label=v.label)
+    val_set = TEST_SETS[sr.study.task][0]
+    by_step.set(xlabel="step", ylabel=f"{val_set} PSNR (dB, first {sr.budget.val_images} images)",
+                title="validation against steps")
+    by_time.set(xlabel="wall-clock (min, validation included)", title="validation against time")
+    by_step.legend(fontsize=7)
+    fig.suptitle(f"{sr.experiment.name}, {sr.study.label}, budget {sr.budget.name}: mean of {sr.seeds} seed(s)")
+    _save(fig, path)
+    return path
+
+
+def plot_levels(sr: StudyRecords, path: Path) -> Path:
+    """Fig. 6: PSNR against the number of levels, a line per ratio (1 level: the single-scale network)."""
+    fig = Figure(figsize=(5.5, 3.8))
+    ax = fig.subplots()
+    base = sr.mean_over_sets("levels1", "default")
+    for label in RATIOS:
+        xs, ys, es = [1], [base.mean], [0.0 if math.isnan(base.std) else base.std]
+        for levels in range(2, sr.budget.max_levels + 1):
+            s = sr.mean_over_sets(fig6_name(label, levels), "default")
+            if s.n:
+                xs.append(levels)
+                ys.append(s.mean)
+                es.append(0.0 if math.isnan(s.std) else s.std)
+        ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=f"ratio {label}")
+    ax.set(xlabel="number of levels (training = evaluation)", ylabel="PSNR (dB), mean of " +
+           "+".join(TEST_SETS[sr.study.task]), title=f"Fig. 6, budget {sr.budget.name}")
+    ax.legend()
+    _save(fig, path)
+    return path
+
+
+def plot_evals(sr: StudyRecords, path: Path, kind: str) -> Path:
+    """Fig. 7 (kind 'levels': PSNR against the evaluation depth) or Fig. 8 ('ratios': against the evaluation
+    ratio), a panel per training ratio and a line per trained model; the trained setting is the filled marker."""
+    fig = Figure(figsize=(13, 3.8))
+    axes = fig.subplots(1, len(RATIOS), sharey=True)
+    for ax, (label, ratio) in zip(axes, RATIOS.items()):
+        for levels in range(2, sr.budget.max_levels + 1):
+            v = fig6_name(label, levels)
+            points = ([(d, f"levels{d}", d == levels) for d in range(1, sr.budget.eval_levels + 1)] if kind == "levels"
+                      else [(r, f"ratio{r:.3f}", abs(r - ratio) < 1e-6) for r in EVAL_RATIOS])
+            xs, ys, own = [], [], None
+            for x, name, trained in points:
+                s = sr.mean_over_sets(v, "default" if trained else name)
+                if s.n:
+                    xs.append(x)
+                    ys.append(s.mean)
+                    own = (x, s.mean) if trained else own
+            if xs:
+                line = ax.plot(xs, ys, "o-", ms=3, mfc="none", label=f"trained with {levels} levels")[0]
+                if own:
+                    ax.plot(*own, "o", color=line.get_color())
+        ax.set(title=f"trained at ratio {label}", xlabel="evaluation levels" if kind == "levels" else
+               "evaluation ratio")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    axes[0].set_ylabel("PSNR (dB), mean of " + "+".join(TEST_SETS[sr.study.task]))
+    fig.suptitle(f"Fig. {7 if kind == 'levels' else 8}, budget {sr.budget.name}")
+    _save(fig, path)
+    return path
+
+
+# -- the document ------------------------------------------------------------------------------------------------
+INTRO = """# Experiments: the paper's claims, tested
+
+Every number here comes from `scn experiments` (scn/experiments/): each experiment trains every variant with
+each seed under one budget (the same network size, data and steps for every variant of an experiment), then
+evaluates under the field's protocol (docs/evaluation.md) on test sets only: Set5 + Set14 (SR), Set12
+(denoising), Classic5 (JPEG). Regenerate it with
+
+```
+scn experiments run {names} --budget cpu --seeds 3      # trains; resumable: run it again after a stop
+scn experiments report                                  # this page, its plots, and records/ (the runs' logs)
+```
+
+**Budgets.** {budgets}
+
+**The paper's numbers** (Tables 4-6) are x2 SR on DIV2K validation by networks of 1.2M parameters trained for
+days; ours are far smaller and shorter, so compare directions, not values. **Verdicts** compare the mean PSNR
+over seeds on each test set: *confirmed* when the difference exceeds 2 std, *not confirmed* when it is more than
+2 std the other way, *not resolved at this budget* in between (std: of the difference of one run of each,
+sqrt(s_a² + s_b²), over seeds; an equality claim is confirmed within 2 std). Minutes: wall-clock of one run,
+validation included, with {jobs} runs side by side.
+"""
+
+
+def claims_summary(groups: list[StudyRecords]) -> list[str]:
+    lines = ["| experiment | budget | task | claim | test set | verdict |", "|---|---|---|---|---|---|"]
+    for sr in groups:
+        for claim, dataset, text in claim_lines(sr):
+            lines.append(f"| {sr.experiment.name} | {sr.budget.name} | {sr.study.label} | {claim.text} | "
+                         f"{dataset} | {text} |")
+    return lines
+
+
+def render(records: list[Record], doc: Path, plots: Path) -> Path:
+    """Write `doc` (markdown) and its plots under `plots` (linked relative to `doc`)."""
+    groups: list[StudyRecords] = []
+    present = {r.budget for r in records}
+    for experiment in EXPERIMENTS.values():
+        for budget in (b for b in BUDGETS.values() if b.name in present):
+            groups.extend(gather(records, experiment, budget))
+    budgets = sorted({g.budget.name for g in groups}, key=list(BUDGETS).index)
+    names = " ".join(dict.fromkeys(g.experiment.name for g in groups)) or "all"
+    text = INTRO.format(names=names, budgets=" ".join(f"`{b}`: {BUDGETS[b].describe()}." for b in budgets) or
+                        "none run yet.", jobs=" / ".join(str(BUDGETS[b].jobs) for b in budgets) or "2")
+    lines = [text, "## Every claim, and its verdict", "", *claims_summary(groups), ""]
+    for experiment in EXPERIMENTS.values():
+        mine = [g for g in groups if g.experiment is experiment]
+        lines += [f"## {experiment.name}: {experiment.title}", "", f"Paper: {experiment.paper_source}.", ""]
+        if not mine:
+            lines += [f"Not run yet: `scn experiments run {experiment.name} --budget cpu --seeds 3`.", ""]
+            continue
+        for sr in mine:
+            stem = f"{experiment.name}_{sr.study.task}{sr.study.setting}_{sr.budget.name}"
+            lines += [f"### {sr.study.label}, budget `{sr.budget.name}`, {sr.seeds} seed(s)", ""]
+            if experiment.plot in ("eval_levels", "eval_ratios"):
+                kind = "levels" if experiment.plot == "eval_levels" else "ratios"
+                lines += [f"Mean PSNR over {' + '.join(TEST_SETS[sr.study.task])}, evaluated at each "
+                          f"{'depth' if kind == 'levels' else 'ratio'} (bold: as trained).", "",
+                          *eval_table(sr, kind), ""]
+                image = plot_evals(sr, plots / f"{stem}.png", kind)
+            else:
+                lines += [*study_table(sr), ""]
+                image = (plot_levels if experiment.plot == "levels" else plot_curves)(sr, plots / f"{stem}.png")
+            for claim, dataset, verdict_text in claim_lines(sr):
+                lines.append(f"- {claim.text} ({dataset}): **{verdict_text}**")
+            lines += ["", f"![{stem}]({_relative(image, doc.parent)})", ""]
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(lines).rstrip() + "\n"
+    atomic_write(doc, lambda tmp: Path(tmp).write_text(body))
+    return doc
+
+
+def _relative(path: Path, start: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(start.resolve()))
+    except ValueError:
+        return str(path.resolve())

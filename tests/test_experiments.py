@@ -1,0 +1,225 @@
+"""`scn experiments`: runs planned and shared, equal wall-clock steps, the suite on a toy budget (resumed after a
+kill, finished runs not redone), verdicts, and the report's tables from given records."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import SHARED, needs_shared
+from scn.cli.main import main
+from scn.errors import ConfigError, ScnError
+from scn.experiments import BUDGETS, EXPERIMENTS, Record, collect, plan, render, verdict, write_records
+from scn.experiments import runner as runner_module
+from scn.experiments.plan import RESULT_FILE
+from scn.experiments.runner import check_suite, equal_time_steps
+from scn.models import create_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Two variants of one study: the machinery's test experiment (a script, so a subprocess can run it and be killed)
+PAIR_SCRIPT = """
+import dataclasses, sys
+from pathlib import Path
+from scn.experiments import BUDGETS, Experiment, Study, Variant, plan, run_suite
+
+def pair_experiment():
+    variants = (Variant("wdsr", "WDSR", "wdsr"), Variant("scn", "SCN, 2 levels", "scn", {"num_scales": 2}))
+    return Experiment("pair", "two variants", "none", lambda b: (Study("sr", 2, variants, ()),))
+
+if __name__ == "__main__":
+    budget = dataclasses.replace(BUDGETS["toy"], steps=int(sys.argv[2]))
+    sys.exit(run_suite(plan([pair_experiment()], budget, 2), budget, Path(sys.argv[1]), "cpu", 2, progress=False))
+"""
+
+
+@pytest.fixture
+def pair_script(tmp_path: Path) -> Path:
+    path = tmp_path / "pair_suite.py"
+    path.write_text(PAIR_SCRIPT)
+    return path
+
+
+def run_pair(script: Path, out: Path, steps: int) -> subprocess.Popen:
+    env = {**os.environ, "SCN_SHARED": str(SHARED), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, str(script), str(out), str(steps)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+# -- planning ----------------------------------------------------------------------------------------------------
+def test_runs_shared_between_experiments_are_planned_once() -> None:
+    cpu = BUDGETS["cpu"]
+    names = ("equal-budget", "table5", "table6")
+    separate = sum(len(plan([EXPERIMENTS[n]], cpu, 2)) for n in names)
+    together = plan([EXPERIMENTS[n] for n in names], cpu, 2)
+    keys = [u.key for u in together]
+    assert len(keys) == len(set(keys))
+    # Table 5's shared SCN, Table 6's bilinear SCN and equal-budget's SR SCN are one network: trained once per seed
+    assert "x2_scn_f16_b4_l4_r0.500_n1500_seed1" in keys
+    assert len(together) == separate - 3 * 2  # twice that SCN, once Table 5's baseline = equal-budget's WDSR
+    by_key = {u.key: u for u in together}
+    assert by_key["x2_scn-unshared_f16_b1_l4_r0.500_n1500_seed0"].model_config().num_blocks == 1
+
+
+def test_equal_wall_clock_steps_follow_measured_step_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = BUDGETS["cpu"]
+    seconds = {"scn": 0.3, "wdsr": 0.1}
+    calls = []
+
+    def fake(unit, budget, device):  # type: ignore[no-untyped-def]
+        calls.append(unit.key)
+        return seconds[unit.model_config().arch]
+
+    monkeypatch.setattr(runner_module, "step_seconds", fake)
+    units = plan([EXPERIMENTS["equal-budget"]], cpu, 2)
+    timed = [u for u in units if u.time_of]
+    assert len(timed) == 6 and all(u.steps is None for u in timed)
+    assert units.index(timed[0]) > max(units.index(u) for u in units if u.key == timed[0].time_of)
+    equal_time_steps(units, cpu, tmp_path, "cpu")
+    assert all(u.steps == 3 * cpu.steps for u in timed)
+    measured = len(calls)
+    assert measured == 6  # one pair per task, both networks timed
+    again = plan([EXPERIMENTS["equal-budget"]], cpu, 2)
+    equal_time_steps(again, cpu, tmp_path, "cpu")  # a resumed suite reuses calibration.json
+    assert len(calls) == measured and [u.steps for u in again if u.time_of] == [u.steps for u in timed]
+
+
+def test_a_suite_folder_keeps_one_budget(tmp_path: Path) -> None:
+    check_suite(tmp_path, BUDGETS["toy"])
+    with pytest.raises(ScnError, match="budget 'toy'"):
+        check_suite(tmp_path, BUDGETS["cpu"])
+    with pytest.raises(ScnError, match="defined differently"):
+        check_suite(tmp_path, dataclasses.replace(BUDGETS["toy"], steps=7))
+
+
+def test_every_experiment_fits_the_cpu_and_gpu_budgets() -> None:
+    for name in ("cpu", "gpu"):
+        units = plan(list(EXPERIMENTS.values()), BUDGETS[name], 3)
+        assert all(u.model_config() for u in units)
+    fig7 = plan([EXPERIMENTS["fig7"]], BUDGETS["cpu"], 1)
+    deep = next(u for u in fig7 if u.key.startswith("x2_scn_f16_b4_l4_r0.667"))
+    assert deep.evals["levels8"] == (8, None) and "levels4" not in deep.evals
+
+
+# -- the controls -------------------------------------------------------------------------------------------------
+def test_one_level_scn_is_wdsr_with_its_residual_tripled() -> None:
+    """The equal-budget control: with one level and 'reference' ends, an SCN block adds its body's output three
+    times (missing neighbours above and below, and the centre), as WDSR with res_scale=3 does."""
+    tiny = dict(num_blocks=2, num_features=8, width=2)
+    scn = create_model("scn_x2", num_scales=1, **tiny).eval()
+    wdsr = create_model("wdsr_x2", res_scale=3.0, **tiny).eval()
+    state = {k.replace(".conv.spatial.", ".body."): v for k, v in scn.state_dict().items() if ".taps." not in k}
+    wdsr.load_state_dict(state)
+    x = torch.rand(1, 3, 20, 24)
+    torch.testing.assert_close(scn(x), wdsr(x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ConfigError, match="res_scale"):
+        create_model("scn_x2", res_scale=2.0)
+
+
+# -- verdicts and the report ---------------------------------------------------------------------------------------
+def test_verdicts() -> None:
+    assert verdict([30.5, 30.6, 30.7], [30.0, 30.1, 30.2]).word == "confirmed"
+    assert verdict([30.0, 30.1, 30.2], [30.5, 30.6, 30.7]).word == "not confirmed"
+    close = verdict([30.0, 30.3, 30.6], [30.1, 30.2, 30.5])
+    spread = 2 * math.sqrt(statistics.variance([30.0, 30.3, 30.6]) + statistics.variance([30.1, 30.2, 30.5]))
+    assert close.word == "not resolved" and math.isclose(close.noise, spread)
+    assert verdict([30.0], [29.0]).word == "not resolved"  # one seed: no spread to judge by
+    assert verdict([30.0, 30.2], [30.1, 30.1], same=True).word == "confirmed"
+
+
+def fake_record(budget: str, unit: dict, psnr: dict[str, float], steps: int = 1500) -> Record:
+    scores = {"default": {d: {"psnr": v, "ssim": 0.9} for d, v in psnr.items()}}
+    result = {"key": unit["key"], "steps": steps, "seconds": 120.0, "params": 1000, "macs_per_pixel": 500,
+              "scores": scores}
+    log = [[300.0, 0.05, 30.0, 20.0], [325.0, 0.04, None, 22.0], [600.0, 0.03, 31.0, 40.0]]
+    return Record(budget, unit, result, log)
+
+
+def test_report_tables_from_given_records(tmp_path: Path) -> None:
+    """Records of Table 5 (3 seeds, made up) -> the table's mean ± std, the paper's number, the verdicts, a plot;
+    and the same page again from the records written beside it."""
+    cpu = BUDGETS["cpu"]
+    units = plan([EXPERIMENTS["table5"]], cpu, 3)
+    offsets = {"wdsr": 0.0, "scn-unshared_f16_b1": -0.2, "scn_f16": 0.3, "scn-unshared_f16_b2": 0.25}
+    records = []
+    for unit in units:
+        offset = next(v for k, v in offsets.items() if f"x2_{k}" in unit.key)
+        seed = unit.seed
+        records.append(fake_record("cpu", unit.to_dict(), {"Set5": 30.0 + offset + 0.01 * seed,
+                                                           "Set14": 28.0 + offset - 0.01 * seed}))
+    doc = tmp_path / "docs" / "experiments.md"
+    render(records, doc, tmp_path / "docs" / "experiments")
+    text = doc.read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| Shared (SCN)"))
+    assert "| 30.31 ± 0.01 | 28.29 ± 0.01 | 34.77 |" in row and "| 1,000 | 500 | 1500 | 2.0 |" in row
+    assert "- Shared beats the single-scale baseline (Set5): **confirmed (+0.300 dB" in text
+    assert "- Shared beats un-shared at equal parameters (Set14): **confirmed (+0.500 dB" in text
+    assert "- Un-shared needs more parameters to match shared (Set5): **not confirmed (-0.050 dB" in text
+    assert "Not run yet: `scn experiments run table4" in text
+    assert (tmp_path / "docs" / "experiments" / "table5_sr2_cpu.png").stat().st_size > 1000
+    write_records(records, tmp_path / "records")
+    again = collect(tmp_path / "records")
+    assert len(again) == len(records)
+    render(again, tmp_path / "again" / "experiments.md", tmp_path / "again" / "experiments")
+    assert (tmp_path / "again" / "experiments.md").read_text() == text
+
+
+def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["experiments", "run", "table9"]) == 2
+    assert "unknown experiment 'table9'" in capsys.readouterr().err
+    assert main(["experiments", "run", "table5", "--seeds", "0"]) == 2
+    assert main(["experiments", "report", str(tmp_path)]) == 2
+    assert "no finished runs" in capsys.readouterr().err
+    assert main(["experiments", "list"]) == 0
+    assert "equal-budget" in capsys.readouterr().out
+
+
+# -- the suite, for real, on a toy budget ----------------------------------------------------------------------------
+@needs_shared
+def test_toy_suite_runs_resumes_after_a_kill_and_reports(tmp_path: Path, pair_script: Path) -> None:
+    out = tmp_path / "suite"
+    steps = 600
+    proc = run_pair(pair_script, out, steps)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("runs/*/checkpoint.pt")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    folders = sorted((out / "runs").iterdir())
+    assert len(folders) == 4
+    stopped = [f for f in folders if (f / "checkpoint.pt").exists() and not (f / RESULT_FILE).exists()]
+    assert stopped, "the stop reached no run mid-training"
+
+    proc = run_pair(pair_script, out, steps)  # the same command again: continues
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, output
+    results = {f.name: json.loads((f / RESULT_FILE).read_text()) for f in folders}
+    assert all(r["steps"] == steps for r in results.values())
+    assert all(r["scores"]["default"]["Set5"]["psnr"] > 10 for r in results.values())
+    for folder in stopped:  # the resumed log has each step once, in order, up to the end
+        logged = [int(line.split(",")[0]) for line in (folder / "log.csv").read_text().splitlines()[1:]]
+        assert logged == sorted(set(logged)) and logged[-1] == steps
+    params = {arch: {r["params"] for k, r in results.items() if f"_{arch}_" in k} for arch in ("wdsr", "scn")}
+    assert len(params["wdsr"]) == len(params["scn"]) == 1 and min(params["scn"]) > min(params["wdsr"])
+
+    stamps = {f: (f / RESULT_FILE).stat().st_mtime_ns for f in folders}
+    proc = run_pair(pair_script, out, steps)  # nothing left to do: finished runs are not redone
+    proc.communicate(timeout=120)
+    assert proc.returncode == 0 and stamps == {f: (f / RESULT_FILE).stat().st_mtime_ns for f in folders}
+
+    records = collect(out)
+    assert len(records) == 4 and {r.budget for r in records} == {"toy"}
+    seeds = sorted(r.unit["seed"] for r in records if "_scn_" in r.key)
+    assert seeds == [0, 1]
