@@ -21,9 +21,9 @@ from conftest import SHARED, needs_shared
 from scn.cli.main import main
 from scn.errors import ConfigError, ScnError
 from scn.experiments import BUDGETS, EXPERIMENTS, Record, collect, plan, render, verdict, write_records
-from scn.experiments import runner as runner_module
-from scn.experiments.plan import RESULT_FILE
-from scn.experiments.runner import check_suite, equal_time_steps
+from scn.experiments import calibrate
+from scn.experiments.calibrate import equal_time_steps
+from scn.experiments.layout import RESULT_FILE, check_suite
 from scn.models import create_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ def test_equal_wall_clock_steps_follow_measured_step_times(tmp_path: Path, monke
         calls.append(unit.key)
         return seconds[unit.model_config().arch]
 
-    monkeypatch.setattr(runner_module, "step_seconds", fake)
+    monkeypatch.setattr(calibrate, "step_seconds", fake)
     units = plan([EXPERIMENTS["equal-budget"]], cpu, 2)
     timed = [u for u in units if u.time_of]
     assert len(timed) == 6 and all(u.steps is None for u in timed)

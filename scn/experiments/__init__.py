@@ -4,7 +4,8 @@ from .catalog import BUDGETS, EXPERIMENTS, Budget, Claim, Experiment, Study, Var
 from .plan import Unit, plan
 from .records import Record, collect, verdict, write_records
 from .report import render
-from .runner import run_suite, run_unit
+from .execute import run_unit
+from .runner import run_suite
 
 __all__ = ["BUDGETS", "EXPERIMENTS", "Budget", "Claim", "Experiment", "Study", "Unit", "Variant", "Record",
            "collect", "get_budget", "get_experiment", "plan", "render", "run_suite", "run_unit", "verdict",

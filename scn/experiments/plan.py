@@ -4,9 +4,7 @@ experiments (Table 5's shared SCN is Table 6's bilinear one) are trained once.""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..config import ModelConfig
@@ -15,8 +13,6 @@ from ..registry import get_config
 from ..tasks import get_task
 from .catalog import TEST_SETS, TRAIN_SETS, Budget, Experiment, Study, Variant
 
-UNIT_FILE = "unit.json"
-RESULT_FILE = "result.json"
 TEST_ROOT = "../shared/datasets/test"
 
 
@@ -119,24 +115,6 @@ def plan(experiments: list[Experiment], budget: Budget, seeds: int, tasks: tuple
                     units[unit.key] = unit
     ordered = sorted(units.values(), key=lambda u: u.time_of is not None)  # matched runs after the ones they match
     return ordered
-
-
-def write_unit(unit: Unit, folder: Path) -> None:
-    """unit.json in `folder`; an existing one must describe the same run (its evaluations are merged)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / UNIT_FILE
-    if path.exists():
-        old = Unit.from_dict(json.loads(path.read_text()))
-        if (old.model_config(), old.task, old.setting, old.seed) != (unit.model_config(), unit.task, unit.setting,
-                                                                     unit.seed):
-            raise ConfigError(f"{folder} holds another run than {unit.key}; use another --out folder")
-        old.evals.update(unit.evals)
-        unit.evals = old.evals
-        if unit.steps is None:
-            unit.steps = old.steps
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(unit.to_dict(), indent=1))
-    tmp.replace(path)
 
 
 def train_config(unit: Unit, budget: Budget) -> dict[str, Any]:

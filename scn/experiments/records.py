@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write
-from .plan import RESULT_FILE, UNIT_FILE
-from .runner import RUNS, SUITE_FILE
+from .layout import RESULT_FILE, RUNS, SUITE_FILE, UNIT_FILE
 
 LOG_COLUMNS = ("step", "loss", "val_psnr", "seconds")
 
