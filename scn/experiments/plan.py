@@ -70,6 +70,8 @@ def run_key(config: ModelConfig, task: str, setting: int, steps: int | str, seed
         parts += [f"l{c.num_scales}", f"r{c.ratio:.3f}"]
     if c.resampler != "bilinear":
         parts.append(c.resampler)
+    if c.ends != "reference":
+        parts.append(f"ends-{c.ends}")
     if c.res_scale != 1.0:
         parts.append(f"res{c.res_scale:g}")
     parts += [f"n{steps}", f"seed{seed}"]
