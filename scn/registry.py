@@ -3,7 +3,8 @@
 Each architecture module registers its own names (`register_family` for the sizes x tasks grid, `register` for
 the paper's special configurations). Sizes: the reference configuration (16 blocks, 32 features, x4 width),
 `small` = the paper's ablation size (8 blocks), `large` = the paper's benchmark size (64 blocks, 64 features).
-Names for every task come from `scn.tasks`: `{arch}_{size}x{scale}` for SR, `{arch}_{size}{task}` otherwise.
+Names for every task come from `scn.tasks`: `{arch}_{size}x{scale}` for SR, `{arch}_{size}{task}` otherwise
+(gray), and `{arch}_{size}{task}_rgb` for colour denoising and JPEG deblocking.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def register_family(arch: str, title: str, **fields: Any) -> None:
                              scale=scale, **common)
             else:
                 register(f"{arch}_{prefix}{task.name}", f"{title}, {task.title}, {size_note}", scale=1, **common)
+                colour = {**common, "channels": 3}  # the colour models of a gray task: RGB in, RGB out
+                register(f"{arch}_{prefix}{task.name}_rgb", f"{title}, {task.title.replace('gray ', 'colour ')} "
+                         f"(RGB), {size_note}", scale=1, **colour)
 
 
 def model_names() -> list[str]:

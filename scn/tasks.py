@@ -33,7 +33,8 @@ class Task:
     limits: tuple[float, float]
     label_format: str  # how tables write a setting: 'x{}', 'σ{}', 'q{}'
     tag: str  # how file names write it: 'x', 's', 'q'
-    channels: int  # the channels of its models and test images: 3 (RGB) or 1 (gray Y)
+    channels: int  # the channels of its models and test images by default: 3 (RGB) or 1 (gray Y; colour models of
+    # denoising and JPEG, channels=3, are trained and scored on RGB)
     baseline: str  # the method a trained model is compared with: `scn benchmark --method NAME`
     default_setting: int | None = None  # None: an unknown level, for which a blind model is used
     crop_grid: int = 1  # training crops start on multiples of this (JPEG's 8x8 blocks)
@@ -74,9 +75,10 @@ class Task:
         return 1
 
     # -- data ----------------------------------------------------------------------------------------------------
-    def clean_image(self, rgb: np.ndarray) -> np.ndarray:
-        """A test / training image as this task uses it, from uint8 RGB: RGB for colour tasks, Y for gray ones."""
-        return rgb if self.channels == 3 else to_uint8(rgb_to_y(rgb))
+    def clean_image(self, rgb: np.ndarray, channels: int | None = None) -> np.ndarray:
+        """A test / training image as this task uses it, from uint8 RGB: RGB for colour tasks (or `channels=3`),
+        Y for gray ones."""
+        return rgb if (channels or self.channels) == 3 else to_uint8(rgb_to_y(rgb))
 
     def prepare(self, clean: np.ndarray, setting: int) -> np.ndarray:
         """The ground truth the protocol scores against (SR: modcropped to the scale)."""
@@ -89,6 +91,10 @@ class Task:
     def draw_setting(self, rng: np.random.Generator, low: float, high: float) -> float:
         """A training patch's level, drawn from [low, high] (fixed when they are equal)."""
         return low
+
+    def grid(self, channels: int) -> int:
+        """Training crops start on multiples of this, for models of `channels` (JPEG: its block grid)."""
+        return self.crop_grid
 
     def validation_setting(self, low: float, high: float) -> int:
         """The level a model trained on [low, high] is validated at (the low end unless a task prefers one)."""
@@ -130,7 +136,8 @@ class SuperResolution(Task):
 
 
 class Denoising(Task):
-    """Additive white Gaussian noise of level sigma (0..255 scale), float, unclipped; gray, no crop."""
+    """Additive white Gaussian noise of level sigma (0..255 scale), float, unclipped (colour: on each RGB value);
+    no crop."""
 
     def degrade(self, clean: np.ndarray, setting: float, rng: np.random.Generator | None = None) -> np.ndarray:
         return add_gaussian_noise(clean.astype(np.float64) / 255.0, setting, seed=0, rng=rng)
@@ -143,13 +150,17 @@ class Denoising(Task):
 
 
 class JpegDeblocking(Task):
-    """JPEG compression at quality q (libjpeg through Pillow), decoded; gray, no crop, PSNR-B as well."""
+    """JPEG compression at quality q (libjpeg through Pillow; colour as YCbCr 4:2:0), decoded; no crop, PSNR-B as
+    well."""
 
     def degrade(self, clean: np.ndarray, setting: float, rng: np.random.Generator | None = None) -> np.ndarray:
         return jpeg_compress(clean, int(setting)).astype(np.float64) / 255.0
 
     def draw_setting(self, rng: np.random.Generator, low: float, high: float) -> float:
         return float(rng.integers(int(low), int(high) + 1))
+
+    def grid(self, channels: int) -> int:
+        return 16 if channels == 3 else self.crop_grid  # colour 4:2:0: chroma blocks span 16x16 pixels
 
     def score(self, output8: np.ndarray, clean: np.ndarray, setting: int, gray_file: bool = False) -> Scores:
         return gray_scores(output8, clean, with_psnr_b=True)

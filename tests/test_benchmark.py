@@ -162,3 +162,44 @@ def test_bm3d_missing_package_message(monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(MethodError, match="pip install bm3d"):
         make_method("bm3d", "denoise")
+
+
+# -- colour denoising and deblocking ------------------------------------------------------------------------------
+def test_colour_benchmark_scores_rgb_and_gray_models_take_the_luma_route(tmp_path: Path) -> None:
+    """--color: noise on every RGB value (sigma 25: about 20-21 dB RGB PSNR after rounding and clipping), colour
+    JPEG; a gray model restores the luma only (as `scn restore` does), which lifts RGB PSNR a little: the colour
+    noise stays."""
+    photo = scn.data.samples.demo_photo()[100:228, 120:248]
+    data = tmp_path / "Colour"
+    data.mkdir()
+    Image.fromarray(photo).save(data / "face.png")
+    rows = bench(tmp_path, "--task", "denoise", "--sigma", "25", "--color", "--data", str(data), "--method",
+                 "identity", "scn_small_denoise.s25")
+    noisy, luma = cell(rows, "identity", "Colour", 25), cell(rows, "scn_small_denoise.s25", "Colour", 25)
+    assert 20.0 < noisy["psnr"] < 21.5 and noisy["psnr"] < luma["psnr"] < noisy["psnr"] + 2
+    gray = bench(tmp_path, "--task", "denoise", "--sigma", "25", "--data", str(data), "--method", "identity")
+    assert 20.0 < gray[0]["psnr"] < 21.5 and gray[0]["ssim"] != noisy["ssim"]  # the same level, on Y alone
+    jpeg = bench(tmp_path, "--task", "jpeg", "--quality", "10", "--color", "--data", str(data), "--method",
+                 "identity", "scn_small_jpeg.q10")
+    assert cell(jpeg, "scn_small_jpeg.q10", "Colour", 10)["psnr"] > cell(jpeg, "identity", "Colour", 10)["psnr"]
+    assert main(["benchmark", "--task", "sr", "--scale", "2", "--color", "--data", str(data), "--method",
+                 "bicubic"]) == 2
+
+
+def test_colour_jpeg_is_4_2_0_as_pillow_writes_it() -> None:
+    import io
+
+    from scn.data.degrade import jpeg_compress
+    from scn.metrics.protocols import gray_scores
+    from scn.metrics.quality import ssim
+
+    rgb = scn.data.samples.demo_photo()[:96, :128]
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=20, subsampling="4:2:0")
+    assert np.array_equal(jpeg_compress(rgb, 20), np.array(Image.open(io.BytesIO(buf.getvalue()))))
+    assert jpeg_compress(rgb[..., 0], 20).shape == (96, 128)
+    out = jpeg_compress(rgb, 20)
+    scores = gray_scores(out, rgb, with_psnr_b=True)
+    mse = np.mean((out.astype(float) - rgb) ** 2)
+    assert np.isclose(scores["psnr"], 10 * np.log10(255 ** 2 / mse))
+    assert np.isclose(scores["ssim"], np.mean([ssim(out[..., c], rgb[..., c]) for c in range(3)]))

@@ -374,3 +374,19 @@ def test_bicubic_skip_needs_an_sr_model() -> None:
 
     with pytest.raises(ValueError, match="needs an SR model"):
         bicubic_skip(create_model("scn_small_denoise"))
+
+
+def test_colour_denoiser_trains_on_rgb_patches(tmp_path: Path) -> None:
+    """`scn_denoise_rgb` (channels 3): RGB patches with noise on every value, validated on RGB."""
+    data = tiny_config(tmp_path, "denoise", steps=4, val_every=4)
+    colour = make_images(tmp_path / "colour")
+    data["model"]["name"] = "scn_denoise_rgb"
+    data["data"]["train"] = data["data"]["val"] = [str(colour)]
+    cfg = config_from_dict(data)
+    x, y = PatchDataset(cfg, load_training_images(cfg))[(0, 3)]
+    assert x.shape == y.shape == (3, 16, 16) and float((x - y).abs().max()) > 0
+    out = tmp_path / "run"
+    assert main(["train", str(write_config(tmp_path, data)), "--out", str(out), "--no-progress"]) == 0
+    model = scn.load_model(out / "final.safetensors")
+    assert model.config.channels == 3 and model.config.task == "denoise"
+    assert float(read_log(out / "log.csv")[-1]["val_baseline_psnr"]) < 25  # sigma 25 noise, on RGB

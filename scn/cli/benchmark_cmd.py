@@ -18,7 +18,8 @@ from ..version import __version__
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("benchmark", help="score methods on test sets under the field's protocols",
                        description="Score methods side by side on folders of clean images "
-                                   "(SR: Y PSNR/SSIM, border=scale; denoise/jpeg: gray, no crop).")
+                                   "(SR: Y PSNR/SSIM, border=scale; denoise/jpeg: gray, or RGB with --color; no "
+                                   "crop).")
     p.add_argument("--task", choices=tuple(TASKS), required=True)
     for task in TASKS.values():  # one flag per task's setting: --scale, --sigma, --quality
         p.add_argument(task.flag, type=int, nargs="+", help=f"{task.name}: the {task.setting}(s) to score at")
@@ -26,6 +27,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--method", nargs="+", required=True, metavar="M",
                    help="bicubic, bicubic-rgb, identity, bm3d, dncnn:W, arcnn:W, imdn:W, a checkpoint, scn, or a "
                         "shipped model (`scn models --pretrained`)")
+    p.add_argument("--color", action="store_true",
+                   help="denoise / jpeg: degrade and score the colour images (noise on every RGB value, colour "
+                        "JPEG 4:2:0; RGB PSNR); gray models then restore the luma, as scn restore does")
     p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble for networks (the paper's SCN+)")
     p.add_argument("--json", metavar="FILE", help="write rows with per-image numbers as JSON")
     p.add_argument("--csv", metavar="FILE", help="write per-set rows as CSV")
@@ -49,20 +53,22 @@ def settings_for(args: argparse.Namespace) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
+    if args.color and get_task(args.task).channels == 3:
+        raise ScnError(f"--color: task {args.task!r} is scored on colour images already (drop --color)")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ScnError("--device cuda asked for but no CUDA device is available; use --device cpu")
     methods = [make_method(spec, args.task, args.ensemble, args.device) for spec in args.method]
     labels = [m.label for m in methods]
     if len(set(labels)) != len(labels):
         raise ScnError(f"two methods share a label ({', '.join(labels)}); give each method once")
-    test_sets = [load_test_set(d, args.task) for d in args.data]
+    test_sets = [load_test_set(d, args.task, 3 if args.color else None) for d in args.data]
     names = [t.name for t in test_sets]
     if len(set(names)) != len(names):
         raise ScnError(f"two --data folders share a name ({', '.join(names)}); sets are named by folder")
     rows = run_benchmark(methods, test_sets, args.task, settings, args.save_images, not args.no_progress)
     print(format_table(rows))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
-            "task": args.task, "ensemble": args.ensemble, "methods": args.method}
+            "task": args.task, "color": args.color, "ensemble": args.ensemble, "methods": args.method}
     if args.json:
         write_json(rows, args.json, meta)
     if args.csv:

@@ -30,13 +30,19 @@ def add_gaussian_noise(clean: np.ndarray, sigma: float, seed: int | None = 0,
     return clean.astype(np.float64) + generator.normal(0.0, sigma / 255.0, clean.shape)
 
 
-def jpeg_compress(gray: np.ndarray, quality: int) -> np.ndarray:
-    """The JPEG degradation: encode a uint8 gray (H, W) image with libjpeg (Pillow) at `quality`, decode it."""
-    if gray.dtype != np.uint8 or gray.ndim != 2:
-        raise ValueError(f"jpeg_compress takes a uint8 (H, W) gray image, got {gray.dtype} {gray.shape}")
+def jpeg_compress(image: np.ndarray, quality: int) -> np.ndarray:
+    """The JPEG degradation: encode a uint8 gray (H, W) or RGB (H, W, 3) image with libjpeg (Pillow) at `quality`
+    and decode it. Colour is encoded as Pillow (and most cameras and editors) write it: YCbCr with 4:2:0 chroma
+    subsampling."""
+    gray = image.ndim == 2
+    if image.dtype != np.uint8 or not (gray or (image.ndim == 3 and image.shape[2] == 3)):
+        raise ValueError(f"jpeg_compress takes a uint8 (H, W) gray or (H, W, 3) RGB image, got {image.dtype} "
+                         f"{image.shape}")
     if not 1 <= quality <= 100:
         raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
+    mode = "L" if gray else "RGB"
+    options = {"quality": int(quality)} if gray else {"quality": int(quality), "subsampling": 2}  # 2: 4:2:0
     buf = io.BytesIO()
-    Image.fromarray(gray, mode="L").save(buf, format="JPEG", quality=int(quality))
+    Image.fromarray(image, mode=mode).save(buf, format="JPEG", **options)
     buf.seek(0)
-    return np.array(Image.open(buf).convert("L"))
+    return np.array(Image.open(buf).convert(mode))

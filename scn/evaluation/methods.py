@@ -21,6 +21,7 @@ from ..data.color import rgb_to_y, to_uint8
 from ..data.resize import imresize
 from ..errors import ScnError
 from ..inference.engine import Restorer
+from ..inference.images import Picture
 from ..inference.tiling import Footprint
 from ..metrics.quality import psnr, ssim
 from ..peers import load_arcnn, load_dncnn, load_imdn
@@ -104,6 +105,8 @@ class BM3D(Method):
     def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
         import bm3d
 
+        if degraded.ndim == 3:  # colour: CBM3D (in a luminance-chrominance space, as Dabov et al. 2007b)
+            return np.asarray(bm3d.bm3d_rgb(degraded, sigma_psd=setting / 255.0), dtype=np.float64)
         return np.asarray(bm3d.bm3d(degraded, sigma_psd=setting / 255.0), dtype=np.float64)
 
 
@@ -131,8 +134,10 @@ class NetworkMethod(Method):
         self.restorer(setting)
 
     def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
+        """As `scn restore` would: a gray model on a colour image restores its Y and keeps Cb/Cr (the luma route),
+        a colour model on a gray image sees it repeated to three channels."""
         x = degraded.astype(np.float32) / (255.0 if degraded.dtype == np.uint8 else 1.0)
-        y = self.restorer(setting).restore_image(x if x.ndim == 3 else x[..., None])
+        y = self.restorer(setting).restore(Picture(x if x.ndim == 3 else x[..., None])).color
         return (y if y.shape[2] == 3 else y[..., 0]).astype(np.float64)
 
 

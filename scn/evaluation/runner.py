@@ -52,12 +52,12 @@ class Row:
         return d
 
 
-def load_test_set(folder: str | Path, task: str) -> TestSet:
-    """Every image of `folder`: RGB for colour tasks (SR; gray files repeated to 3 channels), gray (Y) for the
-    others."""
+def load_test_set(folder: str | Path, task: str, channels: int | None = None) -> TestSet:
+    """Every image of `folder`: RGB for colour tasks (SR) or `channels=3` (gray files repeated to 3 channels),
+    gray (Y) for the others."""
     folder = Path(folder)
     images = []
-    color = get_task(task).channels == 3
+    color = (channels or get_task(task).channels) == 3
     for path in list_images(folder):
         im = read_image(path)
         if color:

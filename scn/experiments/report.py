@@ -229,6 +229,18 @@ validation included, with {jobs} runs side by side.
 """
 
 
+def cost_lines(records: list[Record], budgets: list[str]) -> list[str]:
+    """Per budget: runs recorded and their training time (validation included; evaluation and start-up not)."""
+    lines = []
+    for name in budgets:
+        mine = [r for r in records if r.budget == name]
+        hours = sum(float(r.result["seconds"]) for r in mine) / 3600
+        jobs = BUDGETS[name].jobs
+        lines.append(f"**Cost, `{name}`.** {len(mine)} runs recorded; their training took {hours:.1f} h summed over "
+                     f"runs, {hours / jobs:.1f} h with {jobs} side by side (evaluation and start-up not counted).")
+    return lines + [""] if lines else []
+
+
 def claims_summary(groups: list[StudyRecords]) -> list[str]:
     lines = ["| experiment | budget | task | claim | test set | verdict |", "|---|---|---|---|---|---|"]
     for sr in groups:
@@ -249,7 +261,7 @@ def render(records: list[Record], doc: Path, plots: Path) -> Path:
     names = " ".join(dict.fromkeys(g.experiment.name for g in groups)) or "all"
     text = INTRO.format(names=names, budgets=" ".join(f"`{b}`: {BUDGETS[b].describe()}." for b in budgets) or
                         "none run yet.", jobs=" / ".join(str(BUDGETS[b].jobs) for b in budgets) or "2")
-    lines = [text, "## Every claim, and its verdict", "", *claims_summary(groups), ""]
+    lines = [text, *cost_lines(records, budgets), "## Every claim, and its verdict", "", *claims_summary(groups), ""]
     for experiment in EXPERIMENTS.values():
         mine = [g for g in groups if g.experiment is experiment]
         lines += [f"## {experiment.name}: {experiment.title}", "", f"Paper: {experiment.paper_source}.", ""]

@@ -20,10 +20,13 @@ def sr_scores(output: np.ndarray, hr: np.ndarray, scale: int) -> dict[str, float
 
 
 def gray_scores(output: np.ndarray, clean: np.ndarray, with_psnr_b: bool = False) -> dict[str, float]:
-    """PSNR / SSIM (and PSNR-B) of uint8 gray `output` vs. `clean`, no crop."""
+    """PSNR / SSIM (and PSNR-B) of uint8 `output` vs. `clean`, no crop. Gray (H, W) images as they are; colour
+    (H, W, 3) ones as colour denoising and deblocking are reported: PSNR over every RGB value, SSIM and PSNR-B the
+    mean over the three channels."""
     if output.shape != clean.shape:
         raise ValueError(f"output {output.shape} and ground truth {clean.shape} differ in shape")
-    scores = {"psnr": psnr(output, clean), "ssim": ssim(output, clean)}
+    channels = [(output, clean)] if output.ndim == 2 else [(output[..., c], clean[..., c]) for c in range(3)]
+    scores = {"psnr": psnr(output, clean), "ssim": float(np.mean([ssim(o, c) for o, c in channels]))}
     if with_psnr_b:
-        scores["psnr_b"] = psnr_b(output, clean)
+        scores["psnr_b"] = float(np.mean([psnr_b(o, c) for o, c in channels]))
     return scores

@@ -95,6 +95,11 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def model_channels(self) -> int:
+        """The channels of the model trained: 3 (RGB) or 1 (gray Y); its images are read as such."""
+        return get_config(self.model.name, **self.model.overrides).channels
+
     # -- task helpers ------------------------------------------------------------------------------------------
     @property
     def setting_range(self) -> tuple[float, float]:
@@ -263,8 +268,9 @@ def validate(c: TrainConfig) -> None:
     for name in ("patch_size", "batch_size", "patches_per_image"):
         if getattr(c.data, name) < 1:
             raise ConfigError(f"data.{name} must be >= 1")
-    if c.data.patch_size % task.crop_grid:
-        raise ConfigError(f"data.patch_size={c.data.patch_size} must be a multiple of {task.crop_grid} for "
+    grid = task.grid(model.channels)
+    if c.data.patch_size % grid:
+        raise ConfigError(f"data.patch_size={c.data.patch_size} must be a multiple of {grid} for "
                           f"{c.task.type} (the block grid)")
     if c.train.schedule not in SCHEDULES:
         raise ConfigError(f"train.schedule={c.train.schedule!r} is not allowed; choose {', '.join(SCHEDULES)}")

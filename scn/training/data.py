@@ -55,14 +55,16 @@ def cached_lr(hr: np.ndarray, scale: int, cache_dir: Path) -> np.ndarray:
 
 
 def load_training_images(config: TrainConfig) -> list[np.ndarray]:
-    """Every clean image of the training folders: uint8 RGB for colour tasks (SR), uint8 gray (Y) otherwise."""
+    """Every clean image of the training folders: uint8 RGB for colour models (SR; colour denoising and JPEG),
+    uint8 gray (Y) otherwise."""
     task, patch = get_task(config.task.type), config.data.patch_size
+    color = config.model_channels == 3
     scale = task.model_scale(config.task.scale)
     images, too_small = [], []
     for folder in config.data.train:
         for path in list_images(folder):
             im = read_image(path)
-            arr = as_rgb(im) if task.channels == 3 else as_gray(im)
+            arr = as_rgb(im) if color else as_gray(im)
             if scale > 1:
                 arr = modcrop(arr, scale)
                 need = (patch + 2 * LR_BORDER) * scale
@@ -109,6 +111,7 @@ class PatchDataset(Dataset):
         self.task = get_task(config.task.type)
         self.scale = self.task.model_scale(config.task.scale)
         self.patch = config.data.patch_size
+        self.grid = self.task.grid(config.model_channels)
         self.low, self.high = config.setting_range
         self.lrs: list[np.ndarray] = []
         if self.scale > 1:  # LR images made once per image (MATLAB bicubic), patches cut from both
@@ -131,7 +134,7 @@ class PatchDataset(Dataset):
             lr_p, hr_p = _augment([lr[y:y + p, x:x + p], image[y * s:(y + p) * s, x * s:(x + p) * s]],
                                   int(rng.integers(8)))
             return _to_tensor(lr_p), _to_tensor(hr_p)
-        g = self.task.crop_grid  # JPEG: crops on the image's 8x8 grid, so blocks fall where they would
+        g = self.grid  # JPEG: crops on the image's block grid, so blocks fall where they would
         y = g * int(rng.integers(0, (image.shape[0] - p) // g + 1))
         x = g * int(rng.integers(0, (image.shape[1] - p) // g + 1))
         (clean,) = _augment([image[y:y + p, x:x + p]], int(rng.integers(8)))

@@ -156,7 +156,8 @@ class Trainer:
             self.wrapped = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.dist.local_rank] if self.cuda else None,
                 find_unused_parameters=True)  # the last blocks' downward taps never reach the output
-        self.val_sets = [load_test_set(d, config.task.type) for d in config.data.val] if self.dist.main else []
+        self.val_sets = [load_test_set(d, config.task.type, self.model_config.channels) for d in config.data.val] \
+            if self.dist.main else []
         if config.data.val_max_images > 0:
             for vs in self.val_sets:
                 vs.images = vs.images[: config.data.val_max_images]
