@@ -390,3 +390,16 @@ def test_colour_denoiser_trains_on_rgb_patches(tmp_path: Path) -> None:
     model = scn.load_model(out / "final.safetensors")
     assert model.config.channels == 3 and model.config.task == "denoise"
     assert float(read_log(out / "log.csv")[-1]["val_baseline_psnr"]) < 25  # sigma 25 noise, on RGB
+
+
+def test_colour_jpeg_crops_on_the_chroma_block_grid(tmp_path: Path) -> None:
+    """4:2:0 colour JPEG: chroma blocks span 16x16 pixels, so colour patches start on multiples of 16 (gray: 8)."""
+    data = tiny_config(tmp_path, "jpeg")
+    data["model"]["name"] = "scn_jpeg_rgb"
+    data["data"]["train"] = [str(make_images(tmp_path / "colour", size=(96, 96)))]
+    cfg = config_from_dict(data)
+    ds = PatchDataset(cfg, load_training_images(cfg))
+    assert ds.grid == 16 and ds[(0, 1)][0].shape == (3, 16, 16)
+    data["data"]["patch_size"] = 24
+    with pytest.raises(scn.errors.ConfigError, match="multiple of 16"):
+        config_from_dict(data)
