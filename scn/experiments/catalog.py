@@ -47,7 +47,9 @@ class Budget:
 BUDGETS = {
     "cpu": Budget("cpu", "cpu", features=16, blocks=4, steps=1500, batch=16, patch=32, jobs=2, threads=1,
                   max_levels=4, eval_levels=8),
-    "gpu": Budget("gpu", "cuda", features=32, blocks=8, steps=6000, batch=16, patch=48, jobs=12, threads=1,
+    # gpu: sized by estimate, not yet measured (no GPU lent so far): SCN is launch-bound on a GPU (about 7,400
+    # kernels per step), so a step takes some 40 ms whatever the width; 16 runs side by side, one CPU core each
+    "gpu": Budget("gpu", "cuda", features=32, blocks=4, steps=2000, batch=16, patch=48, jobs=16, threads=1,
                   max_levels=6, eval_levels=9),
     "toy": Budget("toy", "cpu", features=4, blocks=4, steps=6, batch=2, patch=16, jobs=2, threads=1,
                   max_levels=2, eval_levels=3, val_points=2, val_images=1),  # the tests' budget
