@@ -77,9 +77,10 @@ def accepted_names() -> list[str]:
 
 
 def resolve(spec: str | Path, task: str | None = None, setting: int | None = None,
-            weights: bool = True) -> ModelSource:
+            weights: bool = True, channels: int | None = None) -> ModelSource:
     """What `spec` names. With `task` (and `setting`: SR scale, sigma, quality), shipped weights are chosen to
-    cover them and the model is checked to do that task. `weights=False` (describing, not running): a registered
+    cover them (of `channels`, 3 for colour pictures, where such weights ship) and the model is checked to do
+    that task. `weights=False` (describing, not running): a registered
     name is its configuration, even where it is also an older name of shipped weights (`scn_denoise`)."""
     text = str(spec)
     if is_checkpoint_path(spec):
@@ -98,7 +99,7 @@ def resolve(spec: str | Path, task: str | None = None, setting: int | None = Non
                                    "name one")
             entry = entries[0]
         else:
-            entry = find_pretrained(text, task, setting)
+            entry = find_pretrained(text, task, setting, channels)
         source = ModelSource(text, "pretrained", checkpoint_config(shipped_path(entry)), entry=entry)
     else:
         check_known(text)

@@ -21,7 +21,7 @@ from typing import Any
 
 from .checkpoint import load_model
 from .errors import ScnError
-from .registry import model_names
+from .registry import get_config, model_names
 from .tasks import get_task
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -51,6 +51,12 @@ class Pretrained:
     def arch_name(self) -> str:
         """The registered configuration the weights were trained in (the part of the name before the tag)."""
         return self.name.split(".", 1)[0]
+
+    @property
+    def channels(self) -> int:
+        """3 for a colour (RGB) model, 1 for a gray (Y) one: its registered configuration's."""
+        return get_config(self.arch_name).channels if self.arch_name in model_names() else \
+            get_task(self.task).channels
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -140,9 +146,10 @@ def named_entries(name: str) -> tuple[Pretrained, ...]:
     return exact or tuple(e for e in entries if e.arch_name == name)
 
 
-def find_pretrained(name: str, task: str, setting: int | None) -> Pretrained:
+def find_pretrained(name: str, task: str, setting: int | None, channels: int | None = None) -> Pretrained:
     """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`; where several
-    do, the one trained on the narrowest range of levels (a fixed-level model before a blind one)."""
+    do, the one trained on the narrowest range of levels (a fixed-level model before a blind one), among those of
+    `channels` (3: colour, 1: gray; default: the task's) when any is."""
     entries = pretrained_models()
     if name != DEFAULT:
         entries = named_entries(name)
@@ -151,7 +158,8 @@ def find_pretrained(name: str, task: str, setting: int | None) -> Pretrained:
             raise ZooError(f"no shipped weights named {name!r} ({hint}); `scn models --pretrained` lists them")
     hits = [e for e in entries if e.covers(task, setting) and (e.default or name != DEFAULT)]
     if hits:  # the most specific first: a model fine-tuned for sigma 25 before the blind one
-        return min(hits, key=lambda e: e.span)
+        wanted = [e for e in hits if e.channels == (channels or get_task(task).channels)]
+        return min(wanted or hits, key=lambda e: e.span)
     candidates = [e for e in entries if e.task == task]
     t = get_task(task)
     others = [e for e in pretrained_models() if e.covers(task, setting) and e.default]

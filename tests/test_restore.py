@@ -437,3 +437,43 @@ def test_compiled_restorer_equals_eager(sr_ckpt: Path) -> None:
     x = torch.from_numpy(photo_crop()[:24, :20].astype(np.float32) / 255).permute(2, 0, 1)[None]
     eager, compiled = Restorer(model).run(x), Restorer(model, compile=True).run(x)
     assert torch.allclose(eager, compiled, atol=1e-4)
+
+
+# -- colour pictures and the shipped colour models ---------------------------------------------------------------
+@pytest.fixture
+def colour_zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> zoo.Pretrained:
+    """The shipped list plus a (tiny, untrained) blind colour denoiser, as a colour model will ship."""
+    torch.manual_seed(0)
+    model = scn.create_model("scn_denoise_rgb", **TINY, num_scales=2, align_corners=False)
+    path = scn.save_model(model, tmp_path / "colour.safetensors")
+    entry = zoo.Pretrained("scn_denoise_rgb.blind", "denoise", str(path), zoo.sha256_of(path), sigma=(0.0, 55.0))
+    shipped = zoo.pretrained_models()
+    monkeypatch.setattr(zoo, "pretrained_models", lambda: (*shipped, entry))
+    return entry
+
+
+def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo: zoo.Pretrained,
+                                                                      tmp_path: Path) -> None:
+    assert colour_zoo.channels == 3
+    assert scn.resolve("scn", "denoise", 25, channels=3).label == "scn_denoise_rgb.blind"
+    assert scn.resolve("scn", "denoise", 25).label == "scn_small_denoise.s25"  # gray pictures: the gray model
+    photo = demo_photo()[100:164, 120:184]
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(photo).save(src / "colour.png")
+    Image.fromarray(photo[..., 1]).save(src / "gray.png")
+    for flag, out in (([], "auto"), (["--luma-only"], "luma")):
+        assert main(["restore", str(src), "-o", str(tmp_path / out), "--task", "denoise", "--no-progress", *flag]) == 0
+    auto = {n: np.array(Image.open(tmp_path / "auto" / n)) for n in ("colour.png", "gray.png")}
+    luma = {n: np.array(Image.open(tmp_path / "luma" / n)) for n in ("colour.png", "gray.png")}
+    colour_model = scn.Restorer(scn.load_model(colour_zoo.file)).restore(Picture(photo[..., :3] / np.float32(255)))
+    assert np.array_equal(auto["colour.png"], np.round(colour_model.color * 255).astype(np.uint8))
+    assert not np.array_equal(auto["colour.png"], luma["colour.png"])
+    assert np.array_equal(auto["gray.png"], luma["gray.png"])  # gray pictures: the gray model either way
+    api = scn.restore(photo, "denoise", luma_only=True)
+    assert np.array_equal(api, luma["colour.png"])
+    assert main(["restore", str(src / "colour.png"), "-o", str(tmp_path / "x.png"), "--task", "sr",
+                 "--luma-only"]) == 2
+    assert main(["restore", str(src / "colour.png"), "-o", str(tmp_path / "x.png"), "--task", "denoise",
+                 "--model", "scn_small_denoise.s25", "--luma-only"]) == 2
+    assert not (tmp_path / "x.png").exists()

@@ -12,11 +12,11 @@ from typing import Any
 from ..data.io import IMAGE_SUFFIXES
 from ..errors import ScnError
 from ..progress import Progress
-from ..inference.api import model_for
+from ..inference.api import check_luma_only, model_for, picture_channels
 from ..inference.engine import DEFAULT_MAX_MEMORY, Restorer, onnx_forward
 from ..inference.export import read_onnx_config
-from ..inference.images import DEFAULT_MAX_PIXELS, WRITE_SUFFIXES, read_picture, write_picture
-from ..resolve import ResolveError, check_fits
+from ..inference.images import DEFAULT_MAX_PIXELS, WRITE_SUFFIXES, Picture, read_picture, write_picture
+from ..resolve import DEFAULT, ResolveError, check_fits, resolve
 from .options import add_task_options, task_and_setting
 
 
@@ -28,6 +28,9 @@ def add_parser(sub: Any) -> None:
     add_task_options(p)
     p.add_argument("--model", metavar="NAME|PATH",
                    help="a shipped model (`scn models --pretrained`) or a checkpoint (default: the shipped one)")
+    p.add_argument("--luma-only", action="store_true",
+                   help="denoise / jpeg on colour images: restore the luma with the shipped gray model even where "
+                        "a colour model ships (Cb/Cr kept)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
                    help="onnxruntime runs a model exported by `scn export` (--model FILE.onnx)")
     p.add_argument("--ensemble", action="store_true", help="x8 flips/rotations averaged (slower, a bit better)")
@@ -67,6 +70,7 @@ def check_options(args: argparse.Namespace) -> None:
         raise ScnError(f"--jpeg-quality {args.jpeg_quality} is not allowed; use 1..100")
     if args.overwrite and args.skip_existing:
         raise ScnError("--overwrite and --skip-existing contradict each other; choose one")
+    check_luma_only(args.task, args.model, args.luma_only)
 
 
 def expand_inputs(items: list[str], recursive: bool = False) -> list[tuple[Path, Path]]:
@@ -121,7 +125,7 @@ def output_paths(inputs: list[tuple[Path, Path]], output: Path) -> list[Path]:
     return [output / n for n in names]
 
 
-def make_restorer(args: argparse.Namespace, setting: int | None) -> Restorer:
+def make_restorer(args: argparse.Namespace, setting: int | None, channels: int | None = None) -> Restorer:
     common = dict(device=args.device, half=args.half, ensemble=args.ensemble, tile=args.tile,
                   tile_overlap=args.tile_overlap, max_memory=args.max_memory * 1e9, progress=not args.no_progress)
     if args.backend == "onnxruntime":
@@ -133,7 +137,25 @@ def make_restorer(args: argparse.Namespace, setting: int | None) -> Restorer:
         except ResolveError as e:
             raise ScnError(f"{e}: it does not fit this task / setting") from None
         return Restorer(config=config, forward=onnx_forward(args.model, args.device), **common)
-    return Restorer(model_for(args.model, args.task, setting), compile=args.compile, **common)
+    return Restorer(model_for(args.model, args.task, setting, channels), compile=args.compile, **common)
+
+
+class Restorers:
+    """The restorer of each picture: the given model's, or the shipped default of the picture's kind (a colour
+    model for colour pictures of denoising and JPEG where one ships, unless --luma-only); each made once."""
+
+    def __init__(self, args: argparse.Namespace, setting: int | None) -> None:
+        self.args, self.setting = args, setting
+        self.made: dict[str, Restorer] = {}
+        self.get(None)  # the model checked and loaded before any work
+
+    def get(self, pic: Picture | None) -> Restorer:
+        a = self.args
+        channels = None if a.model or pic is None else picture_channels(pic, a.task, a.luma_only)
+        key = str(a.model) if a.model else resolve(DEFAULT, a.task, self.setting, channels=channels).label
+        if key not in self.made:
+            self.made[key] = make_restorer(a, self.setting, channels)
+        return self.made[key]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         inputs, outputs = [inputs[i] for i in keep], [outputs[i] for i in keep]
         if not inputs:
             return 0
-    restorer = make_restorer(args, setting)
+    restorers = Restorers(args, setting)
     failures = 0
     bar = Progress(len(inputs), "restore", "images", enabled=not args.no_progress)
     for src, dst in zip(inputs, outputs):
@@ -159,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
                 raise ScnError("refusing to overwrite the input; choose another output")
             if dst.exists() and not args.overwrite:
                 raise ScnError(f"{dst} exists; add --overwrite to replace it")
-            write_picture(restorer.restore(read_picture(src, args.max_pixels)), dst, quality=args.jpeg_quality)
+            pic = read_picture(src, args.max_pixels)
+            write_picture(restorers.get(pic).restore(pic), dst, quality=args.jpeg_quality)
         except ScnError as e:
             failures += 1
             message = str(e) if str(e).startswith(str(src)) else f"{src}: {e}"

@@ -13,8 +13,8 @@ from ..errors import ScnError
 from ..resolve import DEFAULT, check_fits, resolve
 from ..tasks import Task, TaskError, get_task
 from .engine import DEFAULT_MAX_MEMORY, Restorer
-from .images import (array_from_picture, picture_from_array, picture_from_pil, picture_to_pil, read_picture,
-                     write_picture)
+from .images import (Picture, array_from_picture, picture_from_array, picture_from_pil, picture_to_pil,
+                     read_picture, write_picture)
 
 
 def task_setting(task: str, **settings: float | None) -> tuple[Task, int | None]:
@@ -27,38 +27,58 @@ def task_setting(task: str, **settings: float | None) -> tuple[Task, int | None]
     return t, t.check(settings.get(t.setting))
 
 
-def model_for(model: str | Path | RestorationNet | None, task: str, setting: int | None) -> RestorationNet:
-    """A model instance from None (the shipped default), a model instance, or any spec `scn.resolve` takes;
-    checked against the task and setting."""
+def model_for(model: str | Path | RestorationNet | None, task: str, setting: int | None,
+              channels: int | None = None) -> RestorationNet:
+    """A model instance from None (the shipped default; of `channels` where such weights ship), a model instance,
+    or any spec `scn.resolve` takes; checked against the task and setting."""
     if isinstance(model, RestorationNet):
         check_fits(model.config, task, setting)
         return model
-    return resolve(DEFAULT if model is None else model, task, setting).load()
+    return resolve(DEFAULT if model is None else model, task, setting, channels=channels).load()
+
+
+def picture_channels(pic: Picture, task: str, luma_only: bool) -> int:
+    """The channels of the shipped model a picture asks for: a colour picture of a gray task (denoising, JPEG)
+    asks for a colour model (taken where one ships; else the gray one restores its luma), unless `luma_only`."""
+    return 3 if not pic.gray and not luma_only and get_task(task).channels == 1 else get_task(task).channels
+
+
+def check_luma_only(task: str, model: Any, luma_only: bool) -> None:
+    if luma_only and get_task(task).channels == 3:
+        raise ScnError(f"luma-only applies to denoising and JPEG (gray models); task {task!r} restores RGB")
+    if luma_only and model is not None:
+        raise ScnError("luma-only chooses among the shipped models; with a model given, that model decides "
+                       "(a gray one restores the luma)")
 
 
 def restore(image: np.ndarray | Image.Image | str | Path, task: str = "sr", *, scale: int | None = None,
             sigma: float | None = None, quality: int | None = None, model: Any = None, ensemble: bool = False,
             tile: int | None = None, tile_overlap: int | None = None, device: str = "cpu", half: bool = False,
-            max_memory: float = DEFAULT_MAX_MEMORY, output: str | Path | None = None):
+            max_memory: float = DEFAULT_MAX_MEMORY, output: str | Path | None = None, luma_only: bool = False):
     """Restore `image` (a numpy array, a PIL image, or a path) and return the same kind.
 
     Arrays: uint8 / uint16 / float in [0, 1], (H, W) gray or (H, W, 3|4) RGB(A). A path needs `output`, where the
     result is written (format from its suffix); the output path is returned. `model`: None for the shipped
-    default, a checkpoint path, a shipped model's name, or a model instance.
+    default, a checkpoint path, a shipped model's name, or a model instance. Denoising and JPEG of a colour image
+    take a shipped colour model where one ships; `luma_only` keeps the gray one (the luma restored, Cb/Cr kept).
     """
     _, setting = task_setting(task, scale=scale, sigma=sigma, quality=quality)
-    net = model_for(model, task, setting)
-    restorer = Restorer(net, device=device, half=half, ensemble=ensemble, tile=tile, tile_overlap=tile_overlap,
-                        max_memory=max_memory)
+    check_luma_only(task, model, luma_only)
     if isinstance(image, (str, Path)):
         if output is None:
             raise ScnError("restoring a path needs output= (where to write the result)")
         if Path(output).resolve() == Path(image).resolve():
             raise ScnError(f"{output}: refusing to overwrite the input")
-        return write_picture(restorer.restore(read_picture(image)), output)
-    if isinstance(image, Image.Image):
-        return picture_to_pil(restorer.restore(picture_from_pil(image)))
-    if isinstance(image, np.ndarray):
+        pic, kind = read_picture(image), "path"
+    elif isinstance(image, Image.Image):
+        pic, kind = picture_from_pil(image), "pil"
+    elif isinstance(image, np.ndarray):
         pic, kind = picture_from_array(image)
-        return array_from_picture(restorer.restore(pic), kind)
-    raise ScnError(f"restore takes a numpy array, a PIL image or a path, got {type(image).__name__}")
+    else:
+        raise ScnError(f"restore takes a numpy array, a PIL image or a path, got {type(image).__name__}")
+    net = model_for(model, task, setting, picture_channels(pic, task, luma_only))
+    restored = Restorer(net, device=device, half=half, ensemble=ensemble, tile=tile, tile_overlap=tile_overlap,
+                        max_memory=max_memory).restore(pic)
+    if kind == "path":
+        return write_picture(restored, output)  # type: ignore[arg-type]
+    return picture_to_pil(restored) if kind == "pil" else array_from_picture(restored, kind)
