@@ -223,3 +223,9 @@ def test_toy_suite_runs_resumes_after_a_kill_and_reports(tmp_path: Path, pair_sc
     assert len(records) == 4 and {r.budget for r in records} == {"toy"}
     seeds = sorted(r.unit["seed"] for r in records if "_scn_" in r.key)
     assert seeds == [0, 1]
+
+
+def test_curves_of_older_logs_get_their_validation_times_interpolated() -> None:
+    record = Record("cpu", {"key": "k"}, {}, [[25.0, 0.1, None, 10.0], [30.0, None, 31.0, None],
+                                             [50.0, 0.1, None, 20.0], [50.0, None, 32.0, 20.0]])
+    assert record.curve() == ([30, 50], [31.0, 32.0], [12.0, 20.0])

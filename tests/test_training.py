@@ -403,3 +403,14 @@ def test_colour_jpeg_crops_on_the_chroma_block_grid(tmp_path: Path) -> None:
     data["data"]["patch_size"] = 24
     with pytest.raises(scn.errors.ConfigError, match="multiple of 16"):
         config_from_dict(data)
+
+
+def test_validation_on_a_step_that_is_not_logged(tmp_path: Path) -> None:
+    """val_every not a multiple of log_every: the validation row has no loss but its time, and the plot is made."""
+    cfg = write_config(tmp_path, tiny_config(tmp_path, "denoise", steps=7, val_every=3, log_every=2))
+    out = tmp_path / "run"
+    assert main(["train", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    rows = read_log(out / "log.csv")
+    val_only = [r for r in rows if r["val_psnr"] and not r["loss"]]
+    assert [r["step"] for r in val_only] == ["3"] and val_only[0]["seconds"]  # steps 6 and 7 are logged too
+    assert (out / "curves.png").stat().st_size > 1000

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..atomic import atomic_write
 from .layout import RESULT_FILE, RUNS, SUITE_FILE, UNIT_FILE
 
@@ -37,9 +39,14 @@ class Record:
         return None if value is None else float(value)
 
     def curve(self) -> tuple[list[int], list[float], list[float]]:
-        """(steps, validation PSNRs, seconds) where the run validated."""
+        """(steps, validation PSNRs, seconds) where the run validated; a validation row without its time (logs of
+        older runs, on a step that was not a logging step) gets it interpolated from the logged steps."""
+        timed = [(float(r[0] or 0), float(r[3])) for r in self.log if r[3] is not None]
+        steps, times = [t[0] for t in timed] or [0.0], [t[1] for t in timed] or [0.0]
         rows = [r for r in self.log if r[2] is not None]
-        return [int(r[0] or 0) for r in rows], [float(r[2] or 0.0) for r in rows], [float(r[3] or 0.0) for r in rows]
+        seconds = [float(r[3]) if r[3] is not None else float(np.interp(float(r[0] or 0), steps, times))
+                   for r in rows]
+        return [int(r[0] or 0) for r in rows], [float(r[2] or 0.0) for r in rows], seconds
 
 
 def _number(text: str) -> float | None:

@@ -327,7 +327,7 @@ class Trainer:
         if self.val_sets and (self.step % t.val_every == 0 or self.step == self.total_steps):
             psnr, base = self.validate()
             row = {**(row or {"step": self.step, "epoch": f"{self.step / self.steps_per_epoch:.4f}",
-                              "loss": "", "lr": f"{lr:.6g}"}),
+                              "loss": "", "lr": f"{lr:.6g}", "seconds": f"{self.seconds():.1f}"}),
                    "val_psnr": f"{psnr:.4f}", "val_baseline_psnr": f"{base:.4f}"}
             if psnr > self.best_psnr:
                 self.best_psnr = psnr

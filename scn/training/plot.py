@@ -14,8 +14,9 @@ def plot_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
     rows = list(csv.DictReader(log_csv.open()))
     if not rows:
         return None
-    steps = [int(r["step"]) for r in rows]
-    loss = [float(r["loss"]) for r in rows]
+    logged = [r for r in rows if r["loss"]]  # a validation on a step that is not a logging step has no loss
+    steps = [int(r["step"]) for r in logged]
+    loss = [float(r["loss"]) for r in logged]
     val = [(int(r["step"]), float(r["val_psnr"]), float(r["val_baseline_psnr"])) for r in rows if r["val_psnr"]]
     fig = Figure(figsize=(10, 3.6))
     ax1, ax2 = fig.subplots(1, 2)
