@@ -146,16 +146,19 @@ class Restorers:
 
     def __init__(self, args: argparse.Namespace, setting: int | None) -> None:
         self.args, self.setting = args, setting
-        self.made: dict[str, Restorer] = {}
+        self.made: dict[str, Restorer] = {}  # by model, so two kinds served by one model share it
+        self.by_channels: dict[int | None, Restorer] = {}  # the models resolved once per kind of picture
         self.get(None)  # the model checked and loaded before any work
 
     def get(self, pic: Picture | None) -> Restorer:
         a = self.args
         channels = None if a.model or pic is None else picture_channels(pic, a.task, a.luma_only)
-        key = str(a.model) if a.model else resolve(DEFAULT, a.task, self.setting, channels=channels).label
-        if key not in self.made:
-            self.made[key] = make_restorer(a, self.setting, channels)
-        return self.made[key]
+        if channels not in self.by_channels:
+            key = str(a.model) if a.model else resolve(DEFAULT, a.task, self.setting, channels=channels).label
+            if key not in self.made:
+                self.made[key] = make_restorer(a, self.setting, channels)
+            self.by_channels[channels] = self.made[key]
+        return self.by_channels[channels]
 
 
 def run(args: argparse.Namespace) -> int:
