@@ -376,6 +376,42 @@ def test_bicubic_skip_needs_an_sr_model() -> None:
         bicubic_skip(create_model("scn_small_denoise"))
 
 
+@pytest.mark.parametrize("gray_file, colour_name", [("scn_denoise", "scn_small_denoise_rgb"),
+                                                     ("scn_jpeg", "scn_small_jpeg_rgb")])
+def test_a_colour_model_from_a_gray_one_starts_as_the_luma_route(gray_file: str, colour_name: str) -> None:
+    """train.init of a shipped gray model into its colour twin: the luma moves as the gray model moves it, Cb and
+    Cr stay."""
+    from scn.data.color import rgb_to_ycbcr
+    from scn.models import create_model
+    from scn.training.loop import init_from
+    from scn.training.starts import luma_matched_mean
+    from scn.zoo import WEIGHTS_DIR
+
+    path = WEIGHTS_DIR / f"{gray_file}.safetensors"
+    gray = scn.load_model(path).eval()
+    colour = create_model(colour_name, align_corners=gray.config.align_corners,
+                          image_mean=luma_matched_mean(gray.config.image_mean)).eval()
+    assert init_from(colour, str(path)) == []
+    x = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(0)), 3, 1, 1)
+    ycc_in = rgb_to_ycbcr(x[0].permute(1, 2, 0).double().numpy())
+    with torch.no_grad():
+        ycc_out = rgb_to_ycbcr(colour(x)[0].permute(1, 2, 0).double().numpy())
+        y_gray = gray(torch.from_numpy(ycc_in[..., 0] / 255).float()[None, None])[0, 0].double().numpy() * 255
+    assert np.abs(y_gray - ycc_in[..., 0]).max() > 0.5  # the gray model does change the luma
+    np.testing.assert_allclose(ycc_out[..., 0], y_gray, atol=1e-3)  # on the 0..255 scale: float32 rounding
+    np.testing.assert_allclose(ycc_out[..., 1:], ycc_in[..., 1:], atol=1e-3)
+    with pytest.raises(ValueError, match="needs image_mean 0.509"):
+        init_from(create_model(colour_name), str(path))
+
+
+def test_colour_from_gray_needs_restoration_models() -> None:
+    from scn.models import create_model
+    from scn.training.starts import colour_from_gray
+
+    with pytest.raises(ValueError, match="not super-resolution"):
+        colour_from_gray({}, create_model("scn_small_x2", channels=1), create_model("scn_small_x2"))
+
+
 def test_colour_denoiser_trains_on_rgb_patches(tmp_path: Path) -> None:
     """`scn_denoise_rgb` (channels 3): RGB patches with noise on every value, validated on RGB."""
     data = tiny_config(tmp_path, "denoise", steps=4, val_every=4)

@@ -33,7 +33,7 @@ from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
 from .schedule import lr_factor
 from .signals import StopRequest, ignore_stop_signals
-from .starts import bicubic_skip, zero_blocks, zero_tail
+from .starts import bicubic_skip, colour_from_gray, colour_start_config, lifts_to_colour, zero_blocks, zero_tail
 
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
 STATE_FILE = "checkpoint.pt"
@@ -87,9 +87,14 @@ def raw_weights(run: str | Path) -> RestorationNet:
 
 
 def init_from(model: RestorationNet, path: str) -> list[str]:
-    """Copy every weight of checkpoint `path` whose name and shape fit `model` (e.g. an x2 body into x3)."""
-    source = load_model(path).state_dict()
+    """Copy every weight of checkpoint `path` whose name and shape fit `model` (e.g. an x2 body into x3); a gray
+    restoration model into a colour one comes with its head and tail lifted to RGB (`colour_from_gray`: the colour
+    model starts as the luma route). Returns the names of `model`'s weights not loaded."""
+    loaded = load_model(path)
+    source = loaded.state_dict()
     target = model.state_dict()
+    if lifts_to_colour(loaded.config, model.config):
+        source = colour_from_gray(source, loaded, model)
     fitting = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
     target.update(fitting)
     model.load_state_dict(target)
@@ -126,6 +131,8 @@ class Trainer:
                 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.manual_seed(t.seed)
         self.model_config = get_config(config.model.name, **config.model.overrides)
+        if t.init:  # a colour model started from a gray one takes the image mean that makes the start exact
+            self.model_config = colour_start_config(self.model_config, t.init)
         self.model = build(self.model_config)
         if t.init and not resume:
             self.skipped_init = init_from(self.model, t.init)

@@ -3,15 +3,21 @@
 `zero_tail`: the residual branch starts at zero. `zero_blocks`: every residual block starts as the identity
 (Fixup / ReZero). `bicubic_skip`: the SR skip conv starts as MATLAB bicubic interpolation, so with a zero tail
 the network begins exactly at the bicubic baseline and learns only the residual (as VDSR's global residual).
+`colour_from_gray`: a colour restoration model starts as a gray one's luma route (`train.init` of a gray model).
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from ..archs import RestorationNet
+from ..checkpoint import load_model
+from ..config import ModelConfig
 from ..data.resize import resize_matrix
 from ..layers import WideBody
+from ..layers.conv import weight_of
 from ..layers.scale_conv import ScaleTap
 
 
@@ -70,3 +76,59 @@ def bicubic_skip(model: RestorationNet) -> None:
             skip.weight.copy_(kernel)
         if skip.bias is not None:
             skip.bias.zero_()
+
+
+# BT.601 studio-swing luma of RGB in [0, 1] (MATLAB's rgb2ycbcr, the gray models' input): Y = 16/255 + LUMA . RGB
+LUMA = (65.481 / 255, 128.553 / 255, 24.966 / 255)
+LUMA_OFFSET = 16 / 255
+
+
+def lifts_to_colour(gray: ModelConfig, colour: ModelConfig) -> bool:
+    """Whether `colour_from_gray` applies: a gray restoration model into a colour one."""
+    return gray.channels == 1 and colour.channels == 3 and gray.scale == colour.scale == 1
+
+
+def luma_matched_mean(gray_mean: float) -> float:
+    """The colour model's `image_mean` whose luma is the gray model's: sum_j a_j (x_j - m') = Y - m exactly."""
+    return (gray_mean - LUMA_OFFSET) / sum(LUMA)
+
+
+def colour_start_config(colour: ModelConfig, init: str) -> ModelConfig:
+    """`colour` with the image mean `colour_from_gray` needs when `init` is a gray restoration model (else as is)."""
+    gray = load_model(init).config
+    if not lifts_to_colour(gray, colour):
+        return colour
+    return dataclasses.replace(colour, image_mean=luma_matched_mean(gray.image_mean))
+
+
+def colour_from_gray(state: dict[str, torch.Tensor], gray: RestorationNet,
+                     colour: RestorationNet) -> dict[str, torch.Tensor]:
+    """The head and tail of a gray restoration model lifted to RGB, so that the colour model starts exactly as the
+    luma route: its head reads the luma of its RGB input (BT.601, the gray models' Y; with the image mean of
+    `luma_matched_mean`, so the head sees what the gray head saw, zero padding included), and its tail adds the
+    same correction to R, G and B, scaled so the luma moves as the gray model moves it while Cb and Cr (whose
+    coefficients sum to zero) stay. Returns `state` with the lifted head and tail; the body is the gray one's."""
+    if not lifts_to_colour(gray.config, colour.config):
+        raise ValueError("colour_from_gray lifts a 1-channel restoration model into a 3-channel one "
+                         "(not super-resolution)")
+    wanted = luma_matched_mean(gray.config.image_mean)
+    if abs(colour.config.image_mean - wanted) > 1e-6:
+        raise ValueError(f"the colour model needs image_mean {wanted:.6f} to start as the gray one "
+                         f"(scn.training.starts.colour_start_config), not {colour.config.image_mean:g}")
+    luma = torch.tensor(LUMA, dtype=torch.float64)
+    state = dict(state)
+    head_w = weight_of(gray.head).detach().double()  # (F, 1, k, k)
+    lifted_head = head_w * luma.view(1, 3, 1, 1)
+    tail_w = weight_of(gray.tail).detach().double()  # (1, F, k, k)
+    lifted_tail = (tail_w / luma.sum()).expand(3, -1, -1, -1)
+    tail_bias = (gray.tail.bias.detach().double() / luma.sum()).expand(3)
+    for name, module, weight, bias in (("head", colour.head, lifted_head, gray.head.bias.detach().double()),
+                                       ("tail", colour.tail, lifted_tail, tail_bias)):
+        dtype = module.bias.dtype
+        if hasattr(module, "weight_g"):
+            state[f"{name}.weight_v"] = weight.to(dtype).contiguous()
+            state[f"{name}.weight_g"] = weight.flatten(1).norm(dim=1).view_as(module.weight_g).to(dtype)
+        else:
+            state[f"{name}.weight"] = weight.to(dtype).contiguous()
+        state[f"{name}.bias"] = bias.to(dtype).contiguous()
+    return state

@@ -31,7 +31,7 @@ from ..data.color import to_uint8
 from ..data.io import as_gray, as_rgb
 from ..data.samples import demo_photo
 from ..errors import ScnError
-from ..inference.api import model_for, task_setting
+from ..inference.api import model_for, picture_channels, task_setting
 from ..inference.engine import Restorer
 from ..inference.images import Picture, picture_from_array, picture_to_pil, read_picture
 from ..resolve import DEFAULT, checkpoint_config
@@ -159,10 +159,11 @@ class RestoreService:
                 job.set(state="error", error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
 
     def _run(self, job: Job) -> None:
-        key = (job.model, job.task, job.setting)
+        channels = picture_channels(job.picture, job.task, luma_only=False)  # a colour photo: a colour model
+        key = (job.model, job.task, job.setting, channels)
         if key not in self._restorers:  # keep one model in memory, prepared for inference once
             spec = self.checkpoints.get(job.model, job.model)
-            self._restorers = {key: Restorer(model_for(spec, job.task, job.setting), device=self.device)}
+            self._restorers = {key: Restorer(model_for(spec, job.task, job.setting, channels), device=self.device)}
         restorer = self._restorers[key]
         restorer.on_tile = lambda done, total: job.set(tiles=(done, total))
         result = restorer.restore(job.picture)
