@@ -173,6 +173,10 @@ def test_report_tables_from_given_records(tmp_path: Path) -> None:
     assert len(again) == len(records)
     render(again, tmp_path / "again" / "experiments.md", tmp_path / "again" / "experiments")
     assert (tmp_path / "again" / "experiments.md").read_text() == text
+    (tmp_path / "again" / "experiments" / "findings.md").write_text("## What the runs show\n\nA reading.\n")
+    render(again, tmp_path / "again" / "experiments.md", tmp_path / "again" / "experiments")
+    with_reading = (tmp_path / "again" / "experiments.md").read_text()
+    assert with_reading.index("A reading.") < with_reading.index("## Every claim") and "A reading." not in text
 
 
 def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -250,8 +250,12 @@ def claims_summary(groups: list[StudyRecords]) -> list[str]:
     return lines
 
 
+FINDINGS = "findings.md"  # beside the plots: the hand-written reading of the numbers, kept across regenerations
+
+
 def render(records: list[Record], doc: Path, plots: Path) -> Path:
-    """Write `doc` (markdown) and its plots under `plots` (linked relative to `doc`)."""
+    """Write `doc` (markdown) and its plots under `plots` (linked relative to `doc`); `plots/findings.md`, where a
+    person wrote what the numbers show, goes in verbatim after the costs."""
     groups: list[StudyRecords] = []
     present = {r.budget for r in records}
     for experiment in EXPERIMENTS.values():
@@ -261,7 +265,10 @@ def render(records: list[Record], doc: Path, plots: Path) -> Path:
     names = " ".join(dict.fromkeys(g.experiment.name for g in groups)) or "all"
     text = INTRO.format(names=names, budgets=" ".join(f"`{b}`: {BUDGETS[b].describe()}." for b in budgets) or
                         "none run yet.", jobs=" / ".join(str(BUDGETS[b].jobs) for b in budgets) or "2")
-    lines = [text, *cost_lines(records, budgets), "## Every claim, and its verdict", "", *claims_summary(groups), ""]
+    findings = plots / FINDINGS
+    reading = [findings.read_text().rstrip(), ""] if findings.is_file() else []
+    lines = [text, *cost_lines(records, budgets), *reading, "## Every claim, and its verdict", "",
+             *claims_summary(groups), ""]
     for experiment in EXPERIMENTS.values():
         mine = [g for g in groups if g.experiment is experiment]
         lines += [f"## {experiment.name}: {experiment.title}", "", f"Paper: {experiment.paper_source}.", ""]
