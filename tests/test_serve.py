@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from scn.web.server import RestoreService, make_server
-from test_restore import bomb_png
+from test_restore import bomb_png, colour_zoo  # noqa: F401 (a fixture)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -204,3 +204,20 @@ def test_gray_scores_follow_the_protocol(server, task: str, setting: int) -> Non
     job = finished(base, job)
     result = np.asarray(Image.open(io.BytesIO(get(f"{base}/api/jobs/{job['id']}/result.png")[1])))
     assert result.ndim == 2 and job["psnr"] == round(get_task(task).score(result, clean, setting)["psnr"], 4)
+
+
+def test_a_colour_upload_takes_the_colour_model_as_scn_restore_does(server, colour_zoo) -> None:
+    """Denoising a colour photo on the page gives what `scn.restore` gives (the shipped colour model), a gray one
+    what the gray model gives."""
+    import scn
+
+    base, _ = server
+    noisy = photo(40, 48)
+    noisy[::3, ::2] = 255 - noisy[::3, ::2]
+    results = []
+    for picture in (noisy, noisy[..., 1]):
+        status, job = post(f"{base}/api/jobs?task=denoise&setting=25&model=scn", {"image": png(picture)})
+        job = finished(base, job)
+        results.append(np.asarray(Image.open(io.BytesIO(get(f"{base}/api/jobs/{job['id']}/result.png")[1]))))
+        assert np.array_equal(results[-1], scn.restore(picture, "denoise", sigma=25))
+    assert not np.array_equal(results[0], scn.restore(noisy, "denoise", sigma=25, luma_only=True))
