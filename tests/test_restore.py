@@ -378,8 +378,8 @@ def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
         assert entry.training_data and entry.steps > 0 and entry.dev_psnr, entry.name
     for task in ("sr", "denoise", "jpeg"):
         defaults = [e for e in entries if e.task == task and e.default]
-        settings = [e.scale if task == "sr" else e.levels for e in defaults]
-        assert len(settings) == len(set(settings)), f"two default {task} models for one setting"
+        settings = [(e.scale if task == "sr" else e.levels, e.channels) for e in defaults]
+        assert len(settings) == len(set(settings)), f"two default {task} models for one setting and channels"
 
 
 def test_outputs_keep_exif_and_icc_and_get_the_umask(sr_ckpt: Path, tmp_path: Path) -> None:
@@ -441,21 +441,15 @@ def test_compiled_restorer_equals_eager(sr_ckpt: Path) -> None:
 
 # -- colour pictures and the shipped colour models ---------------------------------------------------------------
 @pytest.fixture
-def colour_zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> zoo.Pretrained:
-    """The shipped list plus a (tiny, untrained) blind colour denoiser, as a colour model will ship."""
-    torch.manual_seed(0)
-    model = scn.create_model("scn_denoise_rgb", **TINY, num_scales=2, align_corners=False)
-    path = scn.save_model(model, tmp_path / "colour.safetensors")
-    entry = zoo.Pretrained("scn_denoise_rgb.blind", "denoise", str(path), zoo.sha256_of(path), sigma=(0.0, 55.0))
-    shipped = zoo.pretrained_models()
-    monkeypatch.setattr(zoo, "pretrained_models", lambda: (*shipped, entry))
-    return entry
+def colour_zoo() -> zoo.Pretrained:
+    """The shipped blind colour denoiser."""
+    return next(e for e in zoo.pretrained_models() if e.task == "denoise" and e.channels == 3 and e.blind)
 
 
 def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo: zoo.Pretrained,
                                                                       tmp_path: Path) -> None:
     assert colour_zoo.channels == 3
-    assert scn.resolve("scn", "denoise", 25, channels=3).label == "scn_denoise_rgb.blind"
+    assert scn.resolve("scn", "denoise", 25, channels=3).label == colour_zoo.name == "scn_small_denoise_rgb.blind"
     assert scn.resolve("scn", "denoise", 25).label == "scn_small_denoise.s25"  # gray pictures: the gray model
     photo = demo_photo()[100:164, 120:184]
     src = tmp_path / "in"
@@ -466,7 +460,7 @@ def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo
         assert main(["restore", str(src), "-o", str(tmp_path / out), "--task", "denoise", "--no-progress", *flag]) == 0
     auto = {n: np.array(Image.open(tmp_path / "auto" / n)) for n in ("colour.png", "gray.png")}
     luma = {n: np.array(Image.open(tmp_path / "luma" / n)) for n in ("colour.png", "gray.png")}
-    colour_model = scn.Restorer(scn.load_model(colour_zoo.file)).restore(Picture(photo[..., :3] / np.float32(255)))
+    colour_model = scn.Restorer(scn.load_model(zoo.shipped_path(colour_zoo))).restore(Picture(photo[..., :3] / np.float32(255)))
     assert np.array_equal(auto["colour.png"], np.round(colour_model.color * 255).astype(np.uint8))
     assert not np.array_equal(auto["colour.png"], luma["colour.png"])
     assert np.array_equal(auto["gray.png"], luma["gray.png"])  # gray pictures: the gray model either way
