@@ -460,7 +460,8 @@ def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo
         assert main(["restore", str(src), "-o", str(tmp_path / out), "--task", "denoise", "--no-progress", *flag]) == 0
     auto = {n: np.array(Image.open(tmp_path / "auto" / n)) for n in ("colour.png", "gray.png")}
     luma = {n: np.array(Image.open(tmp_path / "luma" / n)) for n in ("colour.png", "gray.png")}
-    colour_model = scn.Restorer(scn.load_model(zoo.shipped_path(colour_zoo))).restore(Picture(photo[..., :3] / np.float32(255)))
+    colour_net = scn.load_model(zoo.shipped_path(colour_zoo))
+    colour_model = scn.Restorer(colour_net).restore(Picture(photo[..., :3] / np.float32(255)))
     assert np.array_equal(auto["colour.png"], np.round(colour_model.color * 255).astype(np.uint8))
     assert not np.array_equal(auto["colour.png"], luma["colour.png"])
     assert np.array_equal(auto["gray.png"], luma["gray.png"])  # gray pictures: the gray model either way

@@ -409,7 +409,7 @@ def test_colour_from_gray_needs_restoration_models() -> None:
     from scn.training.starts import colour_from_gray
 
     with pytest.raises(ValueError, match="not super-resolution"):
-        colour_from_gray({}, create_model("scn_small_x2", channels=1), create_model("scn_small_x2"))
+        colour_from_gray(create_model("scn_small_x2", channels=1), create_model("scn_small_x2"))
 
 
 def test_colour_denoiser_trains_on_rgb_patches(tmp_path: Path) -> None:

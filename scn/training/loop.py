@@ -86,19 +86,21 @@ def raw_weights(run: str | Path) -> RestorationNet:
     return model
 
 
-def init_from(model: RestorationNet, path: str) -> list[str]:
-    """Copy every weight of checkpoint `path` whose name and shape fit `model` (e.g. an x2 body into x3); a gray
-    restoration model into a colour one comes with its head and tail lifted to RGB (`colour_from_gray`: the colour
-    model starts as the luma route). Returns the names of `model`'s weights not loaded."""
-    loaded = load_model(path)
-    source = loaded.state_dict()
+def init_from(model: RestorationNet, init: str | Path | RestorationNet) -> list[str]:
+    """Copy every weight of checkpoint `init` (a path or a loaded model) whose name and shape fit `model` (e.g. an
+    x2 body into x3); a gray restoration model into a colour one comes with its head and tail lifted to RGB
+    (`colour_from_gray`: the colour model starts as the luma route). Returns the names of `model`'s weights not
+    loaded."""
+    source = init if isinstance(init, RestorationNet) else load_model(init)
     target = model.state_dict()
-    if lifts_to_colour(loaded.config, model.config):
-        source = colour_from_gray(source, loaded, model)
-    fitting = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
+    fitting = {k: v for k, v in source.state_dict().items() if k in target and target[k].shape == v.shape}
     target.update(fitting)
     model.load_state_dict(target)
-    return sorted(set(target) - set(fitting))
+    missing = set(target) - set(fitting)
+    if lifts_to_colour(source.config, model.config):
+        colour_from_gray(source, model)
+        missing -= {k for k in target if k.startswith(("head.", "tail."))}
+    return sorted(missing)
 
 
 def adam(params: Any, **options: Any) -> torch.optim.Adam:
@@ -131,11 +133,12 @@ class Trainer:
                 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.manual_seed(t.seed)
         self.model_config = get_config(config.model.name, **config.model.overrides)
-        if t.init:  # a colour model started from a gray one takes the image mean that makes the start exact
-            self.model_config = colour_start_config(self.model_config, t.init)
+        init = load_model(t.init) if t.init else None
+        if init is not None:  # a colour model started from a gray one takes the image mean that makes the start exact
+            self.model_config = colour_start_config(self.model_config, init.config)
         self.model = build(self.model_config)
-        if t.init and not resume:
-            self.skipped_init = init_from(self.model, t.init)
+        if init is not None and not resume:
+            self.skipped_init = init_from(self.model, init)
         if t.zero_blocks and not resume and not t.init:
             zero_blocks(self.model)
         if t.zero_tail and not resume:

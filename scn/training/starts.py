@@ -13,7 +13,6 @@ import dataclasses
 import torch
 
 from ..archs import RestorationNet
-from ..checkpoint import load_model
 from ..config import ModelConfig
 from ..data.resize import resize_matrix
 from ..layers import WideBody
@@ -68,14 +67,19 @@ def bicubic_skip(model: RestorationNet) -> None:
         for a in range(s):  # pixel shuffle: output channel channel*s*s + a*s + b lands at row phase a, column b
             for b in range(s):
                 kernel[channel * s * s + a * s + b, channel] = torch.outer(taps[a], taps[b])
+    set_conv(skip, kernel, torch.zeros(c * s * s, dtype=torch.float64) if skip.bias is not None else None)
+
+
+def set_conv(conv: torch.nn.Module, weight: torch.Tensor, bias: torch.Tensor | None = None) -> None:
+    """Make `conv` apply `weight` (and `bias`), weight-normalised or not (g = ||v|| per output channel)."""
     with torch.no_grad():
-        if hasattr(skip, "weight_g"):
-            skip.weight_v.copy_(kernel)
-            skip.weight_g.copy_(kernel.flatten(1).norm(dim=1).view_as(skip.weight_g))
+        if hasattr(conv, "weight_g"):
+            conv.weight_v.copy_(weight)
+            conv.weight_g.copy_(weight.flatten(1).norm(dim=1).view_as(conv.weight_g))
         else:
-            skip.weight.copy_(kernel)
-        if skip.bias is not None:
-            skip.bias.zero_()
+            conv.weight.copy_(weight)
+        if bias is not None:
+            conv.bias.copy_(bias)
 
 
 # BT.601 studio-swing luma of RGB in [0, 1] (MATLAB's rgb2ycbcr, the gray models' input): Y = 16/255 + LUMA . RGB
@@ -93,21 +97,19 @@ def luma_matched_mean(gray_mean: float) -> float:
     return (gray_mean - LUMA_OFFSET) / sum(LUMA)
 
 
-def colour_start_config(colour: ModelConfig, init: str) -> ModelConfig:
+def colour_start_config(colour: ModelConfig, init: ModelConfig) -> ModelConfig:
     """`colour` with the image mean `colour_from_gray` needs when `init` is a gray restoration model (else as is)."""
-    gray = load_model(init).config
-    if not lifts_to_colour(gray, colour):
+    if not lifts_to_colour(init, colour):
         return colour
-    return dataclasses.replace(colour, image_mean=luma_matched_mean(gray.image_mean))
+    return dataclasses.replace(colour, image_mean=luma_matched_mean(init.image_mean))
 
 
-def colour_from_gray(state: dict[str, torch.Tensor], gray: RestorationNet,
-                     colour: RestorationNet) -> dict[str, torch.Tensor]:
-    """The head and tail of a gray restoration model lifted to RGB, so that the colour model starts exactly as the
-    luma route: its head reads the luma of its RGB input (BT.601, the gray models' Y; with the image mean of
-    `luma_matched_mean`, so the head sees what the gray head saw, zero padding included), and its tail adds the
-    same correction to R, G and B, scaled so the luma moves as the gray model moves it while Cb and Cr (whose
-    coefficients sum to zero) stay. Returns `state` with the lifted head and tail; the body is the gray one's."""
+def colour_from_gray(gray: RestorationNet, colour: RestorationNet) -> None:
+    """Set `colour`'s head and tail to `gray`'s lifted to RGB, so that the colour model (with `gray`'s body) starts
+    exactly as the luma route: its head reads the luma of its RGB input (BT.601, the gray models' Y; with the image
+    mean of `luma_matched_mean`, so the head sees what the gray head saw, zero padding included), and its tail adds
+    the same correction to R, G and B, scaled so the luma moves as the gray model moves it while Cb and Cr (whose
+    coefficients sum to zero) stay."""
     if not lifts_to_colour(gray.config, colour.config):
         raise ValueError("colour_from_gray lifts a 1-channel restoration model into a 3-channel one "
                          "(not super-resolution)")
@@ -116,19 +118,8 @@ def colour_from_gray(state: dict[str, torch.Tensor], gray: RestorationNet,
         raise ValueError(f"the colour model needs image_mean {wanted:.6f} to start as the gray one "
                          f"(scn.training.starts.colour_start_config), not {colour.config.image_mean:g}")
     luma = torch.tensor(LUMA, dtype=torch.float64)
-    state = dict(state)
     head_w = weight_of(gray.head).detach().double()  # (F, 1, k, k)
-    lifted_head = head_w * luma.view(1, 3, 1, 1)
     tail_w = weight_of(gray.tail).detach().double()  # (1, F, k, k)
-    lifted_tail = (tail_w / luma.sum()).expand(3, -1, -1, -1)
-    tail_bias = (gray.tail.bias.detach().double() / luma.sum()).expand(3)
-    for name, module, weight, bias in (("head", colour.head, lifted_head, gray.head.bias.detach().double()),
-                                       ("tail", colour.tail, lifted_tail, tail_bias)):
-        dtype = module.bias.dtype
-        if hasattr(module, "weight_g"):
-            state[f"{name}.weight_v"] = weight.to(dtype).contiguous()
-            state[f"{name}.weight_g"] = weight.flatten(1).norm(dim=1).view_as(module.weight_g).to(dtype)
-        else:
-            state[f"{name}.weight"] = weight.to(dtype).contiguous()
-        state[f"{name}.bias"] = bias.to(dtype).contiguous()
-    return state
+    set_conv(colour.head, head_w * luma.view(1, 3, 1, 1), gray.head.bias.detach())
+    set_conv(colour.tail, (tail_w / luma.sum()).expand(3, -1, -1, -1),
+             (gray.tail.bias.detach().double() / luma.sum()).expand(3))
