@@ -9,7 +9,9 @@ Rows (each for SCN and WDSR, then their ratio):
 - aten ops per train step (forward + backward + Adam, batch 4 of 48x48), counted at dispatch on the CPU, for each
   SCN operator (packed: what accelerators run; literal: what the CPU runs); CUDA kernels per step on CUDA.
 
-Times are medians over --repeats runs after warm-up, SCN and WDSR called in turn. It also runs on checkouts from before the fast operator
+Times are medians over --repeats runs after warm-up, SCN and WDSR called in turn; the ratio is the median of
+the per-round ratios (each SCN run over the WDSR run beside it, so that drift of a shared machine cancels), with
+their quartiles. It also runs on checkouts from before the fast operator
 (for before/after tables): what they lack is skipped. Not a test: numbers depend on the machine (docs/speed.md).
 """
 
@@ -70,9 +72,9 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def paired_times(fns: list[Callable[[], Any]], device: str, warmup: int, repeats: int) -> list[float]:
-    """Median seconds of each function, the functions called in turn (a, b, a, b, ...) so that drift of the
-    machine (clock, memory, other load) hits them alike."""
+def paired_times(fns: list[Callable[[], Any]], device: str, warmup: int, repeats: int) -> list[list[float]]:
+    """Seconds of each run of each function, the functions called in turn (a, b, a, b, ...) so that drift of the
+    machine (clock, memory, other load) hits them alike: round r of every function is element r."""
     for fn in fns:
         for _ in range(warmup):
             fn()
@@ -84,7 +86,16 @@ def paired_times(fns: list[Callable[[], Any]], device: str, warmup: int, repeats
             fn()
             sync(device)
             record.append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
+    return times
+
+
+def round_ratios(scn_times: list[float], wdsr_times: list[float]) -> tuple[float, float, float]:
+    """Median and quartiles of the per-round ratios SCN / WDSR."""
+    ratios = sorted(a / b for a, b in zip(scn_times, wdsr_times))
+    if len(ratios) < 2:
+        return ratios[0], ratios[0], ratios[0]
+    q1, q2, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return q2, q1, q3
 
 
 def train_step_fn(model: torch.nn.Module, batch: int, device: str, bf16: bool,
@@ -170,12 +181,18 @@ def main() -> None:
           f"{wdsr_name} {scn.count_params(scn.create_model(wdsr_name)):,}")
     rows: list[dict[str, Any]] = []
 
-    def report(what: str, scn_value: float, wdsr_value: float, unit: str, operator: str | None) -> None:
+    def report(what: str, scn_value: float, wdsr_value: float, unit: str, operator: str | None,
+               ratio: tuple[float, float, float] | None = None) -> None:
+        """One row; `ratio`: (median, q1, q3) of per-round ratios for times, else the ratio of the two values."""
         row = {"what": what, "operator": operator or "-", "scn": scn_value, "wdsr": wdsr_value,
-               "ratio": scn_value / wdsr_value, "unit": unit}
+               "ratio": ratio[0] if ratio else scn_value / wdsr_value, "unit": unit}
+        spread = ""
+        if ratio:
+            row["ratio_q1"], row["ratio_q3"] = ratio[1], ratio[2]
+            spread = f"  (quartiles {ratio[1]:.2f}-{ratio[2]:.2f})"
         rows.append(row)
-        print(f"{what:<44} {row['operator']:<8} {scn_value:>10.1f} {wdsr_value:>10.1f} {row['ratio']:>6.2f}  {unit}",
-              flush=True)
+        print(f"{what:<44} {row['operator']:<8} {scn_value:>10.1f} {wdsr_value:>10.1f} {row['ratio']:>6.2f}  {unit}"
+              + spread, flush=True)
 
     print(f"{'row':<44} {'operator':<8} {'SCN':>10} {'WDSR':>10} {'ratio':>6}")
     precisions = [False, True] if cuda else [False]
@@ -185,7 +202,8 @@ def main() -> None:
         fns += [make(make_model(scn_name, ac, op, device)) for op in scn_operators]
         wdsr_t, *scn_ts = paired_times(fns, device, args.warmup, args.repeats)
         for op, scn_t in zip(scn_operators, scn_ts):
-            report(label, scn_t * 1e3, wdsr_t * 1e3, "ms", op)
+            report(label, statistics.median(scn_t) * 1e3, statistics.median(wdsr_t) * 1e3, "ms", op,
+                   round_ratios(scn_t, wdsr_t))
 
     if "train" not in args.skip:
         for bf16 in precisions:

@@ -63,7 +63,8 @@ class ScaleWiseConv(nn.Module):
         if not self.shared:
             return [body(x) for body, x in zip(self.spatial, xs)]
         weights = self.spatial.weights()
-        return [self.spatial.run(x, weights) for x in xs]
+        # coarse to fine: the finest response, the largest, is fresh in the cache when `fuse` starts with it
+        return [self.spatial.run(x, weights) for x in reversed(xs)][::-1]
 
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         return self.fuse(xs, residual=False)
