@@ -25,6 +25,12 @@ def build_pyramid(features: torch.Tensor, ratio: float, num_scales: int, align_c
     return levels
 
 
+def block_outputs(num_blocks: int, depth: int, k: int) -> list[int]:
+    """How many of the finest levels each block must output for the network's level 0: all but in the last
+    blocks, whose coarse levels nothing reads (the last outputs 1, the one before 1 + k, ...)."""
+    return [min(depth, 1 + k * (num_blocks - 1 - b)) for b in range(num_blocks)]
+
+
 def packable(config: ModelConfig) -> bool:
     """Whether the packed operator serves this network: a shared body and fixed resamplers (else the literal
     operator runs)."""
@@ -73,16 +79,18 @@ class SCN(RestorationNet):
     def body_macs(cls, config: ModelConfig, pixels: list[int]) -> int:
         c, f, levels = config, config.num_features, len(pixels)
         factor = integer_factor(c.ratio) or 1
-        per_block = sum(pixels) * wide_body_macs(c)
-        for s in range(levels):
-            for i in range(-c.scale_kernel, c.scale_kernel + 1):
-                if not 0 <= s + i < levels or (i == 0 and not c.center_pointwise):
-                    continue
-                fixed_down = i < 0 and c.resampler != "conv"  # q_i runs after the down-sampling, at level s
-                per_block += pixels[s if fixed_down else s + i] * f * f  # q_i
-                if c.resampler == "conv" and i:
-                    per_block += pixels[max(s, s + i)] * f * f * factor ** (2 * abs(i))  # at the coarser level
-        return c.num_blocks * per_block
+        total = 0
+        for outputs in block_outputs(c.num_blocks, levels, c.scale_kernel):
+            total += sum(pixels[:min(levels, outputs + c.scale_kernel)]) * wide_body_macs(c)
+            for s in range(outputs):
+                for i in range(-c.scale_kernel, c.scale_kernel + 1):
+                    if not 0 <= s + i < levels or (i == 0 and not c.center_pointwise):
+                        continue
+                    fixed_down = i < 0 and c.resampler != "conv"  # q_i runs after the down-sampling, at level s
+                    total += pixels[s if fixed_down else s + i] * f * f  # q_i
+                    if c.resampler == "conv" and i:
+                        total += pixels[max(s, s + i)] * f * f * factor ** (2 * abs(i))  # at the coarser level
+        return total
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
@@ -114,8 +122,9 @@ class SCN(RestorationNet):
         if self.uses_packed(features.device):
             return self._run_packed(features, num_scales, ratio)
         levels = build_pyramid(features, ratio, num_scales, self.config.align_corners)
-        for block in self.body:
-            levels = block(levels)
+        depth = len(levels)
+        for block, outputs in zip(self.body, block_outputs(len(self.body), depth, self.config.scale_kernel)):
+            levels = block(levels, outputs=outputs, num_levels=depth)
         return levels[0]
 
     def _run_packed(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:

@@ -59,7 +59,7 @@ class ScaleWiseConv(nn.Module):
         return f"m{-offset}" if offset < 0 else f"p{offset}"
 
     def responses(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
-        """p(x_s) for every level (a shared body's weights normalised once for all levels)."""
+        """p(x_s) for every level of `xs` (a shared body's weights normalised once for all levels)."""
         if not self.shared:
             return [body(x) for body, x in zip(self.spatial, xs)]
         weights = self.spatial.weights()
@@ -69,18 +69,28 @@ class ScaleWiseConv(nn.Module):
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         return self.fuse(xs, residual=False)
 
-    def fuse(self, xs: list[torch.Tensor], residual: bool) -> list[torch.Tensor]:
+    def fuse(self, xs: list[torch.Tensor], residual: bool, outputs: int | None = None,
+             num_levels: int | None = None) -> list[torch.Tensor]:
         """sum_i h_i(q_i(p(x_{s+i}))) for every level s, plus x_s when `residual`. Terms made here are summed in
-        place; p(x_s) itself enters once per use (centre, missing neighbours) as one scaled add."""
-        rs = self.responses(xs)
+        place; p(x_s) itself enters once per use (centre, missing neighbours) as one scaled add.
+
+        `outputs`: only the finest `outputs` levels are wanted (the last blocks of a network, whose coarse levels
+        nothing reads); then `xs` needs only the finest `outputs + k` levels of a pyramid of `num_levels`."""
+        num_levels = len(xs) if num_levels is None else num_levels
+        outputs = num_levels if outputs is None else min(outputs, num_levels)
+        needed = min(num_levels, outputs + self.k)
+        if len(xs) < needed:
+            raise ValueError(f"{outputs} output levels of a {num_levels}-level pyramid need {needed} input levels, "
+                             f"got {len(xs)}")
+        rs = self.responses(xs[:needed])
         weights = {name: weight_of(tap.pointwise) for name, tap in self.taps.items()}
         out = []
-        for s, r in enumerate(rs):
+        for s, r in enumerate(rs[:outputs]):
             size = (r.shape[-2], r.shape[-1])
             terms, uses_of_r = [], 0
             for i in range(-self.k, self.k + 1):
                 name = self.tap_name(i)
-                if not 0 <= s + i < len(rs):
+                if not 0 <= s + i < num_levels:
                     uses_of_r += self.ends == "reference"
                 elif name in self.taps:
                     terms.append(self.taps[name](rs[s + i], size, weights[name]))
@@ -107,5 +117,7 @@ class ScaleWiseResBlock(nn.Module):
         super().__init__()
         self.conv = conv
 
-    def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
-        return self.conv.fuse(xs, residual=True)
+    def forward(self, xs: list[torch.Tensor], outputs: int | None = None,
+                num_levels: int | None = None) -> list[torch.Tensor]:
+        """The finest `outputs` levels (default all) of a pyramid of `num_levels` (default len(xs))."""
+        return self.conv.fuse(xs, residual=True, outputs=outputs, num_levels=num_levels)
