@@ -121,21 +121,3 @@ def test_reference_single_level_block_is_x_plus_3r() -> None:
     with torch.no_grad():
         torch.testing.assert_close(op([x])[0], 3 * op.spatial(x))
 
-
-@pytest.mark.parametrize("shape", [(2, 5, 16, 12), (1, 3, 15, 12)])
-def test_halving_bilinear_equals_interpolate(shape: tuple[int, ...]) -> None:
-    """`bilinear` runs exact halving as 2x2 average pooling: the same values and gradients as F.interpolate (an
-    odd side keeps the interpolation)."""
-    import torch.nn.functional as F
-
-    from scn.layers.resample import bilinear
-
-    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
-    size = (shape[2] // 2, shape[3] // 2)
-    g = torch.randn(shape[0], shape[1], *size, dtype=torch.float64)
-    fast = bilinear(x, size, align_corners=False)
-    (fast_grad,) = torch.autograd.grad(fast, x, g)
-    ref = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-    (ref_grad,) = torch.autograd.grad(ref, x, g)
-    torch.testing.assert_close(fast, ref, rtol=0, atol=1e-12)
-    torch.testing.assert_close(fast_grad, ref_grad, rtol=0, atol=1e-12)

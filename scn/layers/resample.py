@@ -12,13 +12,7 @@ from .geometry import Size, integer_factor
 
 def bilinear(x: torch.Tensor, size: Size, align_corners: bool) -> torch.Tensor:
     """Bilinear resize without anti-aliasing (the reference code's `F.interpolate`); to the same size it is the
-    identity (source and destination grids coincide). Halving both sides with `align_corners=False` samples the
-    centre of every 2x2 block, i.e. it is 2x2 average pooling (the same numbers and gradients to rounding), which
-    runs that case: on the CPU about twice as fast on a finest-level channels_last map. Not while exporting or
-    tracing, whose sizes stay symbolic (the test would fix them)."""
-    if (not align_corners and not torch.compiler.is_exporting() and not torch.jit.is_tracing()
-            and x.shape[-2] == 2 * size[0] and x.shape[-1] == 2 * size[1]):
-        return F.avg_pool2d(x, 2)
+    identity (source and destination grids coincide)."""
     return F.interpolate(x, size=size, mode="bilinear", align_corners=align_corners)
 
 
