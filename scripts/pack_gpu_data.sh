@@ -2,7 +2,7 @@
 # Pack the training and validation data a GPU run needs into gpu_data/ (ignored by git), for a machine that has
 # no ../shared and no network: the GPU machine receives the checkout plus at most 64 MiB of carried paths.
 #
-#   bash scripts/pack_gpu_data.sh sr|denoise|jpeg|all      # then carry gpu_data/ with the run (docs/training.md)
+#   bash scripts/pack_gpu_data.sh sr|denoise|jpeg|colour|all      # then carry gpu_data/ with the run (docs/training.md)
 #
 # Layout mirrors ../shared (gpu_data/datasets/train/T91, .../test/Set5, ...), so the configs' ../shared/... paths
 # work unchanged when scripts/gpu_train.sh sets SCN_SHARED=gpu_data. T91 + BSD200 go as their lossless WebP copies
@@ -11,16 +11,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 OUT=${OUT:-gpu_data}
-[ $# -ge 1 ] || { echo "usage: $0 sr|denoise|jpeg|all ..." >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 sr|denoise|jpeg|colour|all ..." >&2; exit 2; }
 want() { for t in "$@"; do for a in "${TASKS[@]}"; do [ "$a" = "$t" ] || [ "$a" = all ] && return 0; done; done; return 1; }
 TASKS=("$@")
 rm -rf "$OUT"
 mkdir -p "$OUT/datasets/train" "$OUT/datasets/test"
-if want sr jpeg; then
+if want sr jpeg colour; then
     cp -r "$SHARED/datasets/train-webp/T91" "$SHARED/datasets/train-webp/BSD200" "$OUT/datasets/train/"
 fi
 want denoise && cp -r "$SHARED/datasets/train/Train400" "$OUT/datasets/train/"  # gray PNG: WebP would be RGB
-want sr && cp -r "$SHARED/datasets/test/Set5" "$SHARED/datasets/test/Set14" "$OUT/datasets/test/"
+want sr colour && cp -r "$SHARED/datasets/test/Set5" "$SHARED/datasets/test/Set14" "$OUT/datasets/test/"  # colour
 want denoise && cp -r "$SHARED/datasets/test/Set12" "$OUT/datasets/test/"
 want jpeg && cp -r "$SHARED/datasets/test/Classic5" "$OUT/datasets/test/"
 exclude=.git/info/exclude

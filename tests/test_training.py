@@ -428,6 +428,36 @@ def test_colour_denoiser_trains_on_rgb_patches(tmp_path: Path) -> None:
     assert float(read_log(out / "log.csv")[-1]["val_baseline_psnr"]) < 25  # sigma 25 noise, on RGB
 
 
+def test_gray_fraction_makes_that_share_of_colour_patches_gray_and_leaves_the_rest(tmp_path: Path) -> None:
+    """data.gray_fraction: that share of clean colour patches become R = G = B (full-range BT.601 luma); the
+    others, and the noise drawn for every patch, are the same as with it off."""
+    data = tiny_config(tmp_path, "denoise")
+    data["model"]["name"] = "scn_denoise_rgb"
+    data["data"]["train"] = [str(make_images(tmp_path / "colour"))]
+    plain = config_from_dict(data)
+    data["data"]["gray_fraction"] = 0.5
+    mixed = config_from_dict(data)
+    images = load_training_images(plain)
+    gray = 0
+    for key in [(0, i) for i in range(40)]:
+        (x0, y0), (x1, y1) = PatchDataset(plain, images)[key], PatchDataset(mixed, images)[key]
+        if torch.equal(y0, y1):
+            assert torch.equal(x0, x1) and not torch.equal(y0[0], y0[1])
+            continue
+        gray += 1
+        assert torch.equal(y1[0], y1[1]) and torch.equal(y1[1], y1[2])
+        luma = (y0.double() * 255).permute(1, 2, 0) @ torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64)
+        assert float((y1[0].double() * 255 - luma).abs().max()) <= 0.5 + 1e-6
+    assert 10 <= gray <= 30
+    for bad, match in [(1.5, "must be in \\[0, 1\\]"), (0.2, "not one")]:
+        data["data"]["gray_fraction"] = bad
+        if bad == 0.2:
+            data["model"]["name"] = "scn_denoise"
+            data["data"]["train"] = [str(make_images(tmp_path / "gray", gray=True))]
+        with pytest.raises(scn.ConfigError, match=match):
+            config_from_dict(data)
+
+
 def test_colour_jpeg_crops_on_the_chroma_block_grid(tmp_path: Path) -> None:
     """4:2:0 colour JPEG: chroma blocks span 16x16 pixels, so colour patches start on multiples of 16 (gray: 8)."""
     data = tiny_config(tmp_path, "jpeg")

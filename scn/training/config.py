@@ -43,7 +43,9 @@ class TaskSection:
 @dataclass
 class DataSection:
     """train / val: folders of clean images. patch_size: the input patch (LR for SR). patches_per_image: per
-    epoch (the paper: 1000). cache_dir: where SR LR images are cached (default: ~/.cache/scn/lr)."""
+    epoch (the paper: 1000). cache_dir: where SR LR images are cached (default: ~/.cache/scn/lr). gray_fraction:
+    the share of a colour model's denoising / JPEG patches made gray (R = G = B) before degradation, so it learns
+    that a gray picture's chroma is all noise (0 = off, the paper)."""
 
     train: list[str] = field(default_factory=list)
     val: list[str] = field(default_factory=list)
@@ -53,6 +55,7 @@ class DataSection:
     workers: int = 0
     cache_dir: str | None = None
     val_max_images: int = 0
+    gray_fraction: float = 0.0
 
 
 @dataclass
@@ -268,6 +271,11 @@ def validate(c: TrainConfig) -> None:
     for name in ("patch_size", "batch_size", "patches_per_image"):
         if getattr(c.data, name) < 1:
             raise ConfigError(f"data.{name} must be >= 1")
+    if not 0.0 <= c.data.gray_fraction <= 1.0:
+        raise ConfigError(f"data.gray_fraction={c.data.gray_fraction} must be in [0, 1] (0 switches it off)")
+    if c.data.gray_fraction > 0 and (task.resizes or model.channels != 3):
+        raise ConfigError("data.gray_fraction makes colour denoising / JPEG patches gray; this model is not one, "
+                          "so leave it 0")
     grid = task.grid(model.channels)
     if c.data.patch_size % grid:
         raise ConfigError(f"data.patch_size={c.data.patch_size} must be a multiple of {grid} for "

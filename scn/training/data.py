@@ -17,12 +17,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from ..data.color import to_uint8
 from ..data.degrade import modcrop
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
 from ..data.resize import imresize
 from ..tasks import get_task
 from .config import TrainConfig
 
+FULL_RANGE_LUMA = np.array([0.299, 0.587, 0.114])  # BT.601 weights, full swing: how a colour photo turns gray
 LR_BORDER = 2  # SR crops avoid a 2-pixel LR border (the reference code)
 CACHE_VERSION = "imresize-matlab-v1"
 
@@ -113,6 +115,7 @@ class PatchDataset(Dataset):
         self.patch = config.data.patch_size
         self.grid = self.task.grid(config.model_channels)
         self.low, self.high = config.setting_range
+        self.gray_fraction = config.data.gray_fraction
         self.lrs: list[np.ndarray] = []
         if self.scale > 1:  # LR images made once per image (MATLAB bicubic), patches cut from both
             cache = Path(config.data.cache_dir) if config.data.cache_dir else default_cache_dir()
@@ -120,6 +123,10 @@ class PatchDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.images) * self.config.data.patches_per_image
+
+    def gray_draw(self, epoch: int, index: int) -> float:
+        """U[0, 1) from a stream of its own, so turning gray_fraction on changes no crop and no noise."""
+        return float(np.random.default_rng([self.config.train.seed, epoch, index, 1]).random())
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         epoch, index = key
@@ -138,6 +145,8 @@ class PatchDataset(Dataset):
         y = g * int(rng.integers(0, (image.shape[0] - p) // g + 1))
         x = g * int(rng.integers(0, (image.shape[1] - p) // g + 1))
         (clean,) = _augment([image[y:y + p, x:x + p]], int(rng.integers(8)))
+        if self.gray_fraction > 0 and self.gray_draw(epoch, index) < self.gray_fraction:
+            clean = np.repeat(to_uint8(clean @ FULL_RANGE_LUMA)[..., None], 3, axis=2)
         level = self.task.draw_setting(rng, self.low, self.high)
         return _to_tensor(self.task.degrade(clean, level, rng)), _to_tensor(clean)
 
