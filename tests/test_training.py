@@ -231,6 +231,25 @@ def test_stopped_then_resumed_equals_uninterrupted(uninterrupted: tuple[Path, Pa
     assert seconds == sorted(seconds), "the log's training time keeps counting across the resume"
 
 
+def test_budgeted_run_resumed_with_more_time_trains_past_its_first_plan(tmp_path: Path) -> None:
+    """--time-budget plans the total from the measured speed; a resume with a new budget plans anew (it used to
+    stop at the first invocation's total, with the LR still high) and ends with its schedule run out."""
+    data = tiny_config(tmp_path, steps=10**6, schedule="cosine", val_every=10**6, checkpoint_every=10, log_every=5)
+    cfg, out = write_config(tmp_path, data), tmp_path / "run"
+    torch_threads = torch.get_num_threads()
+    try:
+        assert main(["train", str(cfg), "--out", str(out), "--time-budget", "1.5", "--no-progress"]) == 0
+        first = torch.load(out / "checkpoint.pt", weights_only=True)["step"]
+        assert main(["train", str(cfg), "--out", str(out), "--resume", "--time-budget", "1.5", "--no-progress"]) == 0
+    finally:
+        torch.set_num_threads(torch_threads)
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert 20 < first < state["step"] == state["total_steps"] < 10**6
+    assert state["step"] > first + 20, (first, state["step"])
+    rows = read_log(out / "log.csv")
+    assert float(rows[-1]["lr"]) < 0.05 * 1e-3  # the cosine ran out at the new end
+
+
 def test_torchrun_two_processes_match_one_process_with_the_global_batch(tmp_path: Path) -> None:
     data = tiny_config(tmp_path, steps=6, checkpoint_every=3, val_every=6, log_every=3)
     data["data"]["val"] = []

@@ -37,6 +37,7 @@ from .starts import bicubic_skip, colour_from_gray, colour_start_config, lifts_t
 
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
 STATE_FILE = "checkpoint.pt"
+OPEN_ENDED = 2**62  # the sampler's end for a budgeted run, which stops itself (fit_budget sets total_steps)
 
 
 @dataclass
@@ -265,13 +266,17 @@ class Trainer:
             if not state_path.exists():
                 raise TrainError(f"resume asked for, but there is no {STATE_FILE} in {self.out}; start a new run instead")
             self.load(load_state(state_path))
+            if self.time_budget_s > 0:
+                self.plan_resumed_budget()
             if self.dist.main:
                 self.truncate_log()
         elif self.dist.main and state_path.exists():
             raise TrainError(f"{self.out} holds a run already; resume it (--resume) or choose another output folder")
         if self.step >= self.total_steps:
             return self.finish()
-        sampler = StepBatchSampler(len(self.dataset), c.data.batch_size, t.seed, self.step, self.total_steps,
+        # a budgeted run's total moves as its speed is measured (fit_budget): its batches must not end at the first plan
+        sampler = StepBatchSampler(len(self.dataset), c.data.batch_size, t.seed, self.step,
+                                   OPEN_ENDED if self.time_budget_s > 0 else self.total_steps,
                                    self.dist.rank, self.dist.world)
         loader = DataLoader(self.dataset, batch_sampler=sampler, num_workers=c.data.workers,
                             pin_memory=self.cuda, worker_init_fn=ignore_stop_signals if c.data.workers > 0 else None)
@@ -347,6 +352,12 @@ class Trainer:
             self.log(row)
         if self.step % t.checkpoint_every == 0:
             self.checkpoint()
+
+    def plan_resumed_budget(self) -> None:
+        """A run resumed with a time budget: its total so far was the earlier invocation's plan; plan it anew at
+        the speed the run has had (fit_budget refines that once this invocation has timed its own steps)."""
+        if self.step > 0 and self.seconds_before > 0:
+            self.total_steps = self.step + max(1, int(self.time_budget_s / (self.seconds_before / self.step)))
 
     def fit_budget(self, start_step: int) -> None:
         """Scale the run to the wall-clock budget: after 20 steps, and every 200, set the total steps so the
