@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 
 import torch
@@ -19,17 +18,11 @@ import torch
 import scn
 from scn.archs.scn import build_pyramid
 from scn.layers.conv import inference_copy
+from speed_ratio import paired_times  # benchmarks/ is on the path when a script here runs
 
 
 def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return statistics.median(paired_times([fn], "cpu", warmup, repeats)[0]) * 1e3
 
 
 def main() -> None:

@@ -457,9 +457,10 @@ def test_gray_fraction_makes_that_share_of_colour_patches_gray_and_leaves_the_re
     data["data"]["gray_fraction"] = 0.5
     mixed = config_from_dict(data)
     images = load_training_images(plain)
+    plain_patches, mixed_patches = PatchDataset(plain, images), PatchDataset(mixed, images)
     gray = 0
     for key in [(0, i) for i in range(40)]:
-        (x0, y0), (x1, y1) = PatchDataset(plain, images)[key], PatchDataset(mixed, images)[key]
+        (x0, y0), (x1, y1) = plain_patches[key], mixed_patches[key]
         if torch.equal(y0, y1):
             assert torch.equal(x0, x1) and not torch.equal(y0[0], y0[1])
             continue

@@ -40,6 +40,11 @@ STATE_FILE = "checkpoint.pt"
 OPEN_ENDED = 2**62  # the sampler's end for a budgeted run, which stops itself (fit_budget sets total_steps)
 
 
+def planned_total(step: int, seconds_left: float, seconds_per_step: float) -> int:
+    """The total steps a budgeted run plans at `step`: as many more as fit in the time left (at least one)."""
+    return step + max(1, int(seconds_left / seconds_per_step))
+
+
 @dataclass
 class DistInfo:
     rank: int = 0
@@ -357,7 +362,7 @@ class Trainer:
         """A run resumed with a time budget: its total so far was the earlier invocation's plan; plan it anew at
         the speed the run has had (fit_budget refines that once this invocation has timed its own steps)."""
         if self.step > 0 and self.seconds_before > 0:
-            self.total_steps = self.step + max(1, int(self.time_budget_s / (self.seconds_before / self.step)))
+            self.total_steps = planned_total(self.step, self.time_budget_s, self.seconds_before / self.step)
 
     def fit_budget(self, start_step: int) -> None:
         """Scale the run to the wall-clock budget: after 20 steps, and every 200, set the total steps so the
@@ -365,8 +370,7 @@ class Trainer:
         done = self.step - start_step
         if done == 20 or (done > 20 and done % 200 == 0):
             elapsed = time.perf_counter() - (self.started or 0.0)  # this invocation's, as the budget
-            planned = self.step + int((self.time_budget_s - elapsed) / (elapsed / done))
-            total = max(self.step + 1, planned)
+            total = planned_total(self.step, self.time_budget_s - elapsed, elapsed / done)
             if self.dist.world > 1:
                 tensor = torch.tensor([total], device=self.device)
                 dist.broadcast(tensor, 0)
