@@ -370,6 +370,29 @@ def test_zero_blocks_makes_every_block_the_identity(name: str) -> None:
     assert scales and all(p.grad is not None and p.grad.abs().sum() > 0 for p in scales), "no gradient at step 1"
 
 
+def test_zero_blocks_after_init_grows_a_deeper_model_that_starts_as_the_shallower() -> None:
+    from scn.models import create_model
+    from scn.training.loop import init_from
+    from scn.training.starts import zero_blocks
+
+    torch.manual_seed(0)
+    shallow = create_model("scn_small_denoise_rgb", num_blocks=2).eval()
+    with torch.no_grad():  # trained-looking: non-zero tap biases everywhere
+        for name, param in shallow.named_parameters():
+            if name.endswith("pointwise.bias"):
+                param.normal_(std=0.05)
+    deep = create_model("scn_small_denoise_rgb", num_blocks=4).eval()
+    skipped = init_from(deep, shallow)
+    assert skipped and all(name.startswith(("body.2.", "body.3.")) for name in skipped)
+    loaded = set(deep.state_dict()) - set(skipped)
+    zero_blocks(deep, keep=loaded)
+    for name, value in shallow.state_dict().items():  # nothing loaded was touched
+        assert torch.equal(deep.state_dict()[name], value), name
+    x = torch.rand(1, 3, 20, 28)
+    with torch.no_grad():
+        torch.testing.assert_close(deep(x), shallow(x), rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_bicubic_skip_starts_at_matlab_bicubic(scale: int) -> None:
     from scn.data.resize import imresize

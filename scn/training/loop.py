@@ -143,12 +143,13 @@ class Trainer:
         if init is not None:  # a colour model started from a gray one takes the image mean that makes the start exact
             self.model_config = colour_start_config(self.model_config, init.config)
         self.model = build(self.model_config)
+        loaded: set[str] = set()  # the weights train.init set: zero_blocks and zero_tail keep them
         if init is not None and not resume:
             self.skipped_init = init_from(self.model, init)
-        if t.zero_blocks and not resume and not t.init:
-            zero_blocks(self.model)
+            loaded = set(self.model.state_dict()) - set(self.skipped_init)
+        if t.zero_blocks and not resume:
+            zero_blocks(self.model, keep=loaded)
         if t.zero_tail and not resume:
-            loaded = set(self.model.state_dict()) - set(self.skipped_init) if t.init else set()
             zero_tail(self.model, keep=loaded)
         if t.bicubic_skip and not resume:
             bicubic_skip(self.model)

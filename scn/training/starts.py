@@ -1,8 +1,9 @@
 """Where training starts: ways to set a fresh network's weights so that its first steps are not wasted.
 
 `zero_tail`: the residual branch starts at zero. `zero_blocks`: every residual block starts as the identity
-(Fixup / ReZero). `bicubic_skip`: the SR skip conv starts as MATLAB bicubic interpolation, so with a zero tail
-the network begins exactly at the bicubic baseline and learns only the residual (as VDSR's global residual).
+(Fixup / ReZero); after `train.init`, only the blocks it did not load (a deeper model grown from a shallower one).
+`bicubic_skip`: the SR skip conv starts as MATLAB bicubic interpolation, so with a zero tail the network begins
+exactly at the bicubic baseline and learns only the residual (as VDSR's global residual).
 `colour_from_gray`: a colour restoration model starts as a gray one's luma route (`train.init` of a gray model).
 """
 
@@ -30,17 +31,22 @@ def zero_tail(model: RestorationNet, keep: frozenset[str] | set[str] = frozenset
                 param.zero_()
 
 
-def zero_blocks(model: RestorationNet) -> None:
+def zero_blocks(model: RestorationNet, keep: frozenset[str] | set[str] = frozenset()) -> None:
     """Zero the last conv's scale (or weight) of every residual body and the biases of the scale-wise taps
     (Fixup's / ReZero's start): each block starts as the identity, head-to-tail as a random linear map, and every
-    layer gets gradient from step 1."""
+    layer gets gradient from step 1. Blocks whose parameters are named in `keep` (loaded by `train.init`) stay as
+    they are: a deeper model started from a shallower one (its blocks loaded by name, the new ones at the end zeroed)
+    computes exactly what the shallower one did (Net2Net's deepening)."""
     with torch.no_grad():
-        for module in model.modules():
+        for name, module in model.named_modules():
             if isinstance(module, WideBody):
                 conv = module.conv2
-                (conv.weight_g if hasattr(conv, "weight_g") else conv.weight).zero_()
+                scale_name = "weight_g" if hasattr(conv, "weight_g") else "weight"
+                if f"{name}.conv2.{scale_name}" not in keep:
+                    getattr(conv, scale_name).zero_()
             elif isinstance(module, ScaleTap) and module.pointwise.bias is not None:
-                module.pointwise.bias.zero_()
+                if f"{name}.pointwise.bias" not in keep:
+                    module.pointwise.bias.zero_()
 
 
 def bicubic_taps(scale: int, size: int) -> torch.Tensor:
