@@ -20,7 +20,7 @@ scn benchmark --task jpeg --quality 10 20 30 40 --data $S/Classic5 --method iden
 scn benchmark --task jpeg --quality 10 --data $S/Classic5 --method scn_small_jpeg.q10 --json $OUT/jpeg_q10.json
 scn benchmark --task denoise --sigma 5 15 25 50 --color --data $S/Set5 $S/Set14 \
     --method identity scn_small_denoise_rgb.blind scn_small_denoise.blind --json $OUT/denoise_rgb.json
-scn benchmark --task denoise --sigma 25 --color --data $S/Set5 $S/Set14 --method scn_small_denoise_rgb.s25 \
+scn benchmark --task denoise --sigma 25 --color --data $S/Set5 $S/Set14 --method scn_small_denoise_rgb.s25 scn_denoise_rgb.s25 \
     --json $OUT/denoise_rgb_s25.json
 scn benchmark --task jpeg --quality 10 20 30 40 --color --data $S/Set5 $S/Set14 \
     --method identity scn_small_jpeg_rgb.blind scn_small_jpeg.blind --json $OUT/jpeg_rgb.json
