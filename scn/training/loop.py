@@ -145,8 +145,7 @@ class Trainer:
         self.model = build(self.model_config)
         loaded: set[str] = set()  # the weights train.init set: zero_blocks and zero_tail keep them
         if init is not None and not resume:
-            self.skipped_init = init_from(self.model, init)
-            loaded = set(self.model.state_dict()) - set(self.skipped_init)
+            loaded = set(self.model.state_dict()) - set(init_from(self.model, init))
         if t.zero_blocks and not resume:
             zero_blocks(self.model, keep=loaded)
         if t.zero_tail and not resume:
