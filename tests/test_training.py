@@ -523,3 +523,14 @@ def test_validation_on_a_step_that_is_not_logged(tmp_path: Path) -> None:
     val_only = [r for r in rows if r["val_psnr"] and not r["loss"]]
     assert [r["step"] for r in val_only] == ["3"] and val_only[0]["seconds"]  # steps 6 and 7 are logged too
     assert (out / "curves.png").stat().st_size > 1000
+
+
+def test_curves_leave_out_a_degraded_input_far_below_a_fine_tunes_flat_curve(tmp_path: Path) -> None:
+    from scn.training.plot import baseline_in_view, plot_curves
+    assert baseline_in_view([25.1, 30.2, 32.0], [20.8] * 3)  # from scratch: the input is in view
+    assert not baseline_in_view([32.060, 32.071, 32.077], [20.82] * 3)  # a fine-tune: 11 dB below a 0.02 dB curve
+    log = tmp_path / "log.csv"
+    log.write_text("step,epoch,loss,lr,val_psnr,val_baseline_psnr,seconds\n"
+                   "25,0.0,0.021,7e-5,,,40.0\n500,0.1,0.020,6e-5,32.0604,20.8223,870.0\n"
+                   "1000,0.2,0.019,5e-5,32.0705,20.8223,2060.0\n")
+    assert plot_curves(log, tmp_path / "curves.png").stat().st_size > 1000

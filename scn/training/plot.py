@@ -8,6 +8,14 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 
+def baseline_in_view(model: list[float], baseline: list[float]) -> bool:
+    """Whether the degraded input's PSNR is drawn beside the model's: not when it lies further below the model's
+    curve than the curve spans (and 0.5 dB), which would flatten the curve (a fine-tune moving 0.01 dB, 11 dB above
+    its noisy input)."""
+    span = max(max(model) - min(model), 0.5)
+    return min(model) - max(baseline) <= span and min(baseline) - max(model) <= span
+
+
 def plot_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
     """Loss and validation PSNR (with the degraded input's PSNR) against the step; None for an empty log.
     (matplotlib's object API: no pyplot, so the caller's backend is left alone.)"""
@@ -23,11 +31,16 @@ def plot_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
     ax1.plot(steps, loss, lw=1)
     ax1.set(xlabel="step", ylabel="L1 loss", title="training loss")
     ax1.set_yscale("log")
+    subtitle = ""
     if val:
-        ax2.plot([v[0] for v in val], [v[1] for v in val], "o-", label="model")
-        ax2.plot([v[0] for v in val], [v[2] for v in val], "--", color="gray", label="degraded input")
-        ax2.legend()
-    ax2.set(xlabel="step", ylabel="PSNR (dB)", title="validation")
+        model, baseline = [v[1] for v in val], [v[2] for v in val]
+        ax2.plot([v[0] for v in val], model, "o-", label="model")
+        if baseline_in_view(model, baseline):
+            ax2.plot([v[0] for v in val], baseline, "--", color="gray", label="degraded input")
+            ax2.legend()
+        else:  # a fine-tune's curve would be a flat line beside it: say the number instead
+            subtitle = f" (degraded input {min(baseline):.2f} dB)"
+    ax2.set(xlabel="step", ylabel="PSNR (dB)", title=f"validation{subtitle}")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
