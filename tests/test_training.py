@@ -20,6 +20,7 @@ import scn
 from scn.cli.main import main
 from scn.training import config_from_dict, load_config
 from scn.training.data import PatchDataset, StepBatchSampler, cached_lr, load_training_images
+from scn.training.plot import baseline_in_view, plot_curves
 from scn.training.schedule import lr_factor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -526,7 +527,6 @@ def test_validation_on_a_step_that_is_not_logged(tmp_path: Path) -> None:
 
 
 def test_curves_leave_out_a_degraded_input_far_below_a_fine_tunes_flat_curve(tmp_path: Path) -> None:
-    from scn.training.plot import baseline_in_view, plot_curves
     assert baseline_in_view([25.1, 30.2, 32.0], [20.8] * 3)  # from scratch: the input is in view
     assert not baseline_in_view([32.060, 32.071, 32.077], [20.82] * 3)  # a fine-tune: 11 dB below a 0.02 dB curve
     log = tmp_path / "log.csv"

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 
 def baseline_in_view(model: list[float], baseline: list[float]) -> bool:
-    """Whether the degraded input's PSNR is drawn beside the model's: not when it lies further below the model's
+    """Whether the degraded input's PSNR is drawn beside the model's: not when it lies further from the model's
     curve than the curve spans (and 0.5 dB), which would flatten the curve (a fine-tune moving 0.01 dB, 11 dB above
     its noisy input)."""
     span = max(max(model) - min(model), 0.5)
@@ -33,10 +33,10 @@ def plot_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
     ax1.set_yscale("log")
     subtitle = ""
     if val:
-        model, baseline = [v[1] for v in val], [v[2] for v in val]
-        ax2.plot([v[0] for v in val], model, "o-", label="model")
+        val_steps, model, baseline = (list(column) for column in zip(*val))
+        ax2.plot(val_steps, model, "o-", label="model")
         if baseline_in_view(model, baseline):
-            ax2.plot([v[0] for v in val], baseline, "--", color="gray", label="degraded input")
+            ax2.plot(val_steps, baseline, "--", color="gray", label="degraded input")
             ax2.legend()
         else:  # a fine-tune's curve would be a flat line beside it: say the number instead
             subtitle = f" (degraded input {min(baseline):.2f} dB)"
