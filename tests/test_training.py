@@ -80,6 +80,7 @@ def test_shared_data_folders_follow_scn_shared(tmp_path: Path, monkeypatch: pyte
     (lambda d: d.update(optimiser={}), "unknown config key.*optimiser"),
     (lambda d: d["train"].update(lr="fast"), "train.lr='fast' must be of type float"),
     (lambda d: d["train"].update(schedule="step"), "choose paper, reference, cosine, constant"),
+    (lambda d: d["train"].update(loss="huber"), "train.loss='huber' is not allowed; choose l1 or l2"),
     (lambda d: d["model"].update(name="scn_x9"), "unknown model 'scn_x9'"),
     (lambda d: d["task"].update(scale=3), "is x2 but task.scale is 3"),
     (lambda d: d["task"].update(type="denoise"), "is a 'sr' model but task.type is 'denoise'"),
@@ -534,3 +535,18 @@ def test_curves_leave_out_a_degraded_input_far_below_a_fine_tunes_flat_curve(tmp
                    "25,0.0,0.021,7e-5,,,40.0\n500,0.1,0.020,6e-5,32.0604,20.8223,870.0\n"
                    "1000,0.2,0.019,5e-5,32.0705,20.8223,2060.0\n")
     assert plot_curves(log, tmp_path / "curves.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("loss", ["l1", "l2"])
+def test_train_loss_is_the_configured_one(tmp_path: Path, loss: str) -> None:
+    """train.loss picks what a step minimises: the step's returned loss is that function of the pre-step output."""
+    from scn.training.loop import Trainer
+
+    trainer = Trainer(config_from_dict(tiny_config(tmp_path, "denoise", loss=loss)), tmp_path / "run")
+    torch.manual_seed(0)
+    x, y = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 16, 16)
+    with torch.no_grad():
+        out = trainer.model(x)
+        l1, l2 = float(torch.nn.functional.l1_loss(out, y)), float(torch.nn.functional.mse_loss(out, y))
+    assert l1 != pytest.approx(l2, rel=1e-2)
+    assert trainer.train_step(x, y, lr=1e-3, amp=False) == pytest.approx(l1 if loss == "l1" else l2, rel=1e-5)

@@ -18,6 +18,7 @@ from ..registry import get_config
 from ..tasks import TASKS, get_task
 
 SCHEDULES = ("paper", "reference", "cosine", "constant")
+LOSSES = ("l1", "l2")  # l1: the paper's; l2 (mean squared error, what PSNR measures): for a PSNR-polishing fine-tune
 
 
 @dataclass
@@ -61,9 +62,9 @@ class DataSection:
 @dataclass
 class TrainSection:
     """epochs or steps (steps wins when > 0). schedule: paper (40 epochs, halve every 3 after the 25th, scaled
-    to the run's length) | reference (x0.2 at 20/30 and 25/30) | cosine | constant. ema: decay, 0 = off.
-    grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps. init / zero_tail /
-    zero_blocks / bicubic_skip: where training starts (docs/training.md)."""
+    to the run's length) | reference (x0.2 at 20/30 and 25/30) | cosine | constant. loss: l1 (the paper's) | l2.
+    ema: decay, 0 = off. grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps.
+    init / zero_tail / zero_blocks / bicubic_skip: where training starts (docs/training.md)."""
 
     epochs: float = 40
     steps: int = 0
@@ -282,8 +283,9 @@ def validate(c: TrainConfig) -> None:
                           f"{c.task.type} (the block grid)")
     if c.train.schedule not in SCHEDULES:
         raise ConfigError(f"train.schedule={c.train.schedule!r} is not allowed; choose {', '.join(SCHEDULES)}")
-    if c.train.loss != "l1":
-        raise ConfigError(f"train.loss={c.train.loss!r} is not allowed; the paper's loss is l1")
+    if c.train.loss not in LOSSES:
+        raise ConfigError(f"train.loss={c.train.loss!r} is not allowed; choose {' or '.join(LOSSES)} "
+                          "(l1 is the paper's)")
     if c.train.steps <= 0 and not (c.train.epochs > 0 and math.isfinite(c.train.epochs)):
         raise ConfigError("set train.steps > 0 or train.epochs > 0")
     if not 0.0 <= c.train.ema < 1.0:

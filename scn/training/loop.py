@@ -35,6 +35,7 @@ from .schedule import lr_factor
 from .signals import StopRequest, ignore_stop_signals
 from .starts import bicubic_skip, colour_from_gray, colour_start_config, lifts_to_colour, zero_blocks, zero_tail
 
+LOSS_FUNCTIONS = {"l1": F.l1_loss, "l2": F.mse_loss}
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
 STATE_FILE = "checkpoint.pt"
 OPEN_ENDED = 2**62  # the sampler's end for a budgeted run, which stops itself (fit_budget sets total_steps)
@@ -327,7 +328,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-            loss = F.l1_loss(self.wrapped(x).float(), y)
+            loss = LOSS_FUNCTIONS[self.config.train.loss](self.wrapped(x).float(), y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.train.grad_clip > 0:
@@ -383,7 +384,8 @@ class Trainer:
             self.checkpoint()
             final = self.save_weights("final.safetensors")
             if (self.out / "log.csv").exists():
-                plot_curves(self.out / "log.csv", self.out / "curves.png", title=self.config.model.name)
+                plot_curves(self.out / "log.csv", self.out / "curves.png", title=self.config.model.name,
+                            loss_name=self.config.train.loss)
             if self.writer is not None:
                 self.writer.close()
         if self.dist.world > 1:

@@ -16,7 +16,7 @@ def baseline_in_view(model: list[float], baseline: list[float]) -> bool:
     return min(model) - max(baseline) <= span and min(baseline) - max(model) <= span
 
 
-def plot_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
+def plot_curves(log_csv: Path, out_png: Path, title: str = "", loss_name: str = "l1") -> Path | None:
     """Loss and validation PSNR (with the degraded input's PSNR) against the step; None for an empty log.
     (matplotlib's object API: no pyplot, so the caller's backend is left alone.)"""
     rows = list(csv.DictReader(log_csv.open()))
@@ -29,7 +29,7 @@ def plot_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
     fig = Figure(figsize=(10, 3.6))
     ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(steps, loss, lw=1)
-    ax1.set(xlabel="step", ylabel="L1 loss", title="training loss")
+    ax1.set(xlabel="step", ylabel=f"{loss_name.upper()} loss", title="training loss")
     ax1.set_yscale("log")
     subtitle = ""
     if val:
