@@ -41,6 +41,7 @@ def plot_curves(log_csv: Path, out_png: Path, title: str = "", loss_name: str = 
         else:  # a fine-tune's curve would be a flat line beside it: say the number instead
             subtitle = f" (degraded input {min(baseline):.2f} dB)"
     ax2.set(xlabel="step", ylabel="PSNR (dB)", title=f"validation{subtitle}")
+    ax2.ticklabel_format(axis="y", useOffset=False)  # 32.09, not 0.004 + 3.209e1
     if title:
         fig.suptitle(title)
     fig.tight_layout()
