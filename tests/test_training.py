@@ -550,3 +550,15 @@ def test_train_loss_is_the_configured_one(tmp_path: Path, loss: str) -> None:
         l1, l2 = float(torch.nn.functional.l1_loss(out, y)), float(torch.nn.functional.mse_loss(out, y))
     assert l1 != pytest.approx(l2, rel=1e-2)
     assert trainer.train_step(x, y, lr=1e-3, amp=False) == pytest.approx(l1 if loss == "l1" else l2, rel=1e-5)
+
+
+def test_exponent_numbers_without_a_dot_are_numbers(tmp_path: Path) -> None:
+    """YAML 1.1 reads 1e-4 as a string; a config (or --set) that writes it so means the number."""
+    data = tiny_config(tmp_path, lr="1e-4", steps="2E1")
+    data["train"]["betas"] = ["9e-1", 0.999]
+    cfg = config_from_dict(data)
+    assert cfg.train.lr == 1e-4 and cfg.train.steps == 20 and cfg.train.betas == [0.9, 0.999]
+    with pytest.raises(scn.ConfigError, match="train.steps='1.5e0' must be of type int"):
+        config_from_dict(tiny_config(tmp_path, steps="1.5e0"))
+    with pytest.raises(scn.ConfigError, match="must be of type float"):
+        config_from_dict(tiny_config(tmp_path, lr="fast1e-4"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,6 +19,7 @@ from ..registry import get_config
 from ..tasks import TASKS, get_task
 
 SCHEDULES = ("paper", "reference", "cosine", "constant")
+EXPONENT_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 LOSSES = ("l1", "l2")  # l1: the paper's; l2 (mean squared error, what PSNR measures): for a PSNR-polishing fine-tune
 
 
@@ -144,6 +146,12 @@ def _check_type(path: str, value: Any, annotation: Any) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"config key {path} must be a mapping, got {value!r}")
         return dict(value)
+    if annotation in (float, int) and isinstance(value, str) and EXPONENT_NUMBER.fullmatch(value.strip()):
+        number = float(value)  # YAML 1.1 (PyYAML) reads 1e-4 without a dot as a string
+        if annotation is float:
+            return number
+        if number.is_integer():
+            return int(number)
     if annotation is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if annotation is int and isinstance(value, int) and not isinstance(value, bool):
