@@ -6,7 +6,8 @@ run's config, log and curves under docs/zoo/NAME/.
         [--earlier STAGE1_DIR ...]
 
 `--earlier` names the runs this one continued from (train.init); their steps and hours are added and their
-config, log and curves kept as stage1_*, stage2_*, ...
+config, log and curves kept as stage1_*, stage2_*, ...  `--entry` names the manifest entry when it differs from the
+file's NAME (a new stage of a shipped model: its entry is updated in place, its aliases kept).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def main() -> None:
                          "the EMA still holds part of the new layers' random start)")
     ap.add_argument("--not-default", action="store_true")
     ap.add_argument("--earlier", type=Path, nargs="*", default=[], metavar="RUN_DIR")
+    ap.add_argument("--entry", help="manifest entry name (default: NAME)")
     args = ap.parse_args()
 
     model = raw_weights(args.run) if args.raw else scn.load_model(args.run / args.weights)
@@ -62,11 +64,15 @@ def main() -> None:
     for run in [*args.earlier, args.run]:
         rows = list(csv.DictReader((run / "log.csv").open()))
         steps, seconds = steps + int(rows[-1]["step"]), seconds + training_seconds(rows)
+    stages = [(f"stage{i + 1}_", run) for i, run in enumerate(args.earlier)]
+    prefix = f"stage{len(stages) + 1}_" if stages else ""
+    docs = ROOT / "docs" / "zoo" / args.name
     notes = (f"{args.name}: {args.task}; trained {steps} steps in {seconds / 3600:.2f} h on {args.hardware}; "
-             f"data {args.training_data}; config docs/zoo/{args.name}/config.yaml")
+             f"data {args.training_data}; config {(docs / f'{prefix}config.yaml').relative_to(ROOT)}")
     target = WEIGHTS_DIR / f"{args.name}.safetensors"
     scn.save_model(model, target, half=True, notes=notes)
-    entry = {"name": args.name, "task": args.task, "file": target.name, "sha256": sha256_of(target),
+    entry_name = args.entry or args.name
+    entry = {"name": entry_name, "task": args.task, "file": target.name, "sha256": sha256_of(target),
              "default": not args.not_default, "training_data": args.training_data, "steps": steps,
              "dev_psnr": {k: float(v) for k, v in (item.split("=") for item in args.dev_psnr)},
              "notes": f"{seconds / 3600:.2f} h on {args.hardware}"}
@@ -78,15 +84,18 @@ def main() -> None:
         entry["quality"] = list(args.quality)
     manifest_path = WEIGHTS_DIR / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["models"] = [m for m in manifest["models"] if m["name"] != args.name] + [entry]
+    models = manifest["models"]
+    old = next((i for i, m in enumerate(models) if m["name"] == entry_name), None)
+    if old is None:
+        models.append(entry)
+    else:
+        models[old] = {"name": entry_name, "aliases": models[old].get("aliases", []), **entry}
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    docs = ROOT / "docs" / "zoo" / args.name
     docs.mkdir(parents=True, exist_ok=True)
-    stages = [(f"stage{i + 1}_", run) for i, run in enumerate(args.earlier)]
-    for prefix, run in [*stages, (f"stage{len(stages) + 1}_" if stages else "", args.run)]:
+    for stage_prefix, run in [*stages, (prefix, args.run)]:
         for name in ("config.yaml", "log.csv", "curves.png"):
             if (run / name).exists():
-                shutil.copy(run / name, docs / f"{prefix}{name}")
+                shutil.copy(run / name, docs / f"{stage_prefix}{name}")
     print(f"shipped {target} ({target.stat().st_size / 1e6:.2f} MB, sha256 {entry['sha256'][:16]}...)")
 
 
