@@ -18,6 +18,7 @@ from PIL import Image
 
 import scn
 from scn.cli.main import main
+from scn.data.resize import imresize
 from scn.training import config_from_dict, load_config
 from scn.training.data import PatchDataset, StepBatchSampler, cached_lr, load_training_images
 from scn.training.plot import baseline_in_view, plot_curves
@@ -470,6 +471,27 @@ def test_colour_denoiser_trains_on_rgb_patches(tmp_path: Path) -> None:
     model = scn.load_model(out / "final.safetensors")
     assert model.config.channels == 3 and model.config.task == "denoise"
     assert float(read_log(out / "log.csv")[-1]["val_baseline_psnr"]) < 25  # sigma 25 noise, on RGB
+
+
+def test_scales_add_each_image_down_scaled_by_matlab_bicubic(tmp_path: Path, capsys) -> None:
+    """data.scales: every image once per factor, in order, each the MATLAB-bicubic resize; [1] (the default) is
+    the images as they are, and too-small down-scaled copies are skipped by name."""
+    data = tiny_config(tmp_path, "denoise")
+    plain = load_training_images(config_from_dict(data))
+    data["data"]["scales"] = [1, 0.75]
+    scaled = load_training_images(config_from_dict(data))
+    assert len(scaled) == 2 * len(plain)
+    for i, image in enumerate(plain):
+        assert np.array_equal(scaled[2 * i], image)
+        assert np.array_equal(scaled[2 * i + 1], imresize(image, 0.75))
+    data["data"]["scales"] = [1, 0.1]
+    assert len(load_training_images(config_from_dict(data))) == len(plain)
+    assert "@0.1" in capsys.readouterr().err
+    for bad, match in [([], "non-empty list"), ([1.5], "in \\(0, 1\\]"), ([0], "in \\(0, 1\\]"),
+                       (0.9, "list"), ([1, 1], "repeats")]:
+        data["data"]["scales"] = bad
+        with pytest.raises(scn.ConfigError, match=match):
+            config_from_dict(data)
 
 
 def test_gray_fraction_makes_that_share_of_colour_patches_gray_and_leaves_the_rest(tmp_path: Path) -> None:

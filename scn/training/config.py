@@ -48,7 +48,9 @@ class DataSection:
     """train / val: folders of clean images. patch_size: the input patch (LR for SR). patches_per_image: per
     epoch (the paper: 1000). cache_dir: where SR LR images are cached (default: ~/.cache/scn/lr). gray_fraction:
     the share of a colour model's denoising / JPEG patches made gray (R = G = B) before degradation, so it learns
-    that a gray picture's chroma is all noise (0 = off, the paper)."""
+    that a gray picture's chroma is all noise (0 = off, the paper). scales: every training image also enters
+    down-scaled by these factors (MATLAB bicubic), as DnCNN's data does with 1, 0.9, 0.8, 0.7 ([1] = as is, the
+    paper)."""
 
     train: list[str] = field(default_factory=list)
     val: list[str] = field(default_factory=list)
@@ -59,6 +61,7 @@ class DataSection:
     cache_dir: str | None = None
     val_max_images: int = 0
     gray_fraction: float = 0.0
+    scales: list[float] = field(default_factory=lambda: [1.0])
 
 
 @dataclass
@@ -285,6 +288,13 @@ def validate(c: TrainConfig) -> None:
     if c.data.gray_fraction > 0 and (task.resizes or model.channels != 3):
         raise ConfigError("data.gray_fraction makes colour denoising / JPEG patches gray; this model is not one, "
                           "so leave it 0")
+    scales = c.data.scales
+    if (not isinstance(scales, list) or not scales
+            or not all(isinstance(v, (int, float)) and 0.0 < v <= 1.0 for v in scales)):
+        raise ConfigError(f"data.scales={scales!r} must be a non-empty list of down-scale factors in (0, 1] "
+                          "(e.g. [1, 0.9, 0.8, 0.7]; [1] uses the images as they are)")
+    if len(set(scales)) != len(scales):
+        raise ConfigError(f"data.scales={scales!r} repeats a factor; list each once")
     grid = task.grid(model.channels)
     if c.data.patch_size % grid:
         raise ConfigError(f"data.patch_size={c.data.patch_size} must be a multiple of {grid} for "

@@ -58,24 +58,25 @@ def cached_lr(hr: np.ndarray, scale: int, cache_dir: Path) -> np.ndarray:
 
 def load_training_images(config: TrainConfig) -> list[np.ndarray]:
     """Every clean image of the training folders: uint8 RGB for colour models (SR; colour denoising and JPEG),
-    uint8 gray (Y) otherwise."""
+    uint8 gray (Y) otherwise; each once per factor of data.scales (down-scaled by MATLAB bicubic), in folder order
+    and, within an image, in the order of data.scales."""
     task, patch = get_task(config.task.type), config.data.patch_size
     color = config.model_channels == 3
     scale = task.model_scale(config.task.scale)
+    need = (patch + 2 * LR_BORDER) * scale if scale > 1 else patch
     images, too_small = [], []
     for folder in config.data.train:
         for path in list_images(folder):
             im = read_image(path)
-            arr = as_rgb(im) if color else as_gray(im)
-            if scale > 1:
-                arr = modcrop(arr, scale)
-                need = (patch + 2 * LR_BORDER) * scale
-            else:
-                need = patch
-            if min(arr.shape[:2]) < need:
-                too_small.append(path.name)
-                continue
-            images.append(arr)
+            original = as_rgb(im) if color else as_gray(im)
+            for factor in config.data.scales:
+                arr = original if factor == 1 else imresize(original, float(factor))
+                if scale > 1:
+                    arr = modcrop(arr, scale)
+                if min(arr.shape[:2]) < need:
+                    too_small.append(path.name if factor == 1 else f"{path.name}@{factor:g}")
+                    continue
+                images.append(arr)
     if not images:
         raise ImageError(f"every training image is smaller than a patch needs ({need}x{need}); "
                          "lower data.patch_size")
