@@ -20,10 +20,18 @@ import torch
 from conftest import SHARED, needs_shared
 from scn.cli.main import main
 from scn.errors import ConfigError, ScnError
+from scipy import stats
+
 from scn.experiments import BUDGETS, EXPERIMENTS, Record, collect, plan, render, verdict, write_records
+from scn.experiments.records import paired, paired_word
 from scn.experiments import calibrate
 from scn.experiments.calibrate import equal_time_steps
+from scn.archs.scn import build_pyramid
+from scn.experiments import Unit
 from scn.experiments.layout import RESULT_FILE, check_suite
+from scn.experiments.plan import train_config
+from scn.training.config import config_from_dict
+from scn.training.starts import match_residual
 from scn.models import create_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,14 +136,32 @@ def test_one_level_scn_is_wdsr_with_its_residual_tripled() -> None:
 
 
 # -- verdicts and the report ---------------------------------------------------------------------------------------
-def test_verdicts() -> None:
-    assert verdict([30.5, 30.6, 30.7], [30.0, 30.1, 30.2]).word == "confirmed"
-    assert verdict([30.0, 30.1, 30.2], [30.5, 30.6, 30.7]).word == "not confirmed"
-    close = verdict([30.0, 30.3, 30.6], [30.1, 30.2, 30.5])
-    spread = 2 * math.sqrt(statistics.variance([30.0, 30.3, 30.6]) + statistics.variance([30.1, 30.2, 30.5]))
-    assert close.word == "not resolved" and math.isclose(close.noise, spread)
-    assert verdict([30.0], [29.0]).word == "not resolved"  # one seed: no spread to judge by
-    assert verdict([30.0, 30.2], [30.1, 30.1], same=True).word == "confirmed"
+def test_paired_interval_is_students_t_on_the_per_seed_differences() -> None:
+    better, worse = {0: 30.5, 1: 30.7, 2: 30.4}, {0: 30.4, 1: 30.5, 2: 30.35}
+    pair = paired(better, worse)
+    assert pair.seeds == (0, 1, 2) and pair.diffs == pytest.approx((0.1, 0.2, 0.05))
+    # by hand: mean 0.11667, s = 0.076376, t(0.975, 2) = 4.302653 -> half width 0.189729
+    assert pair.mean == pytest.approx(0.116667, abs=1e-6)
+    assert pair.half_width == pytest.approx(4.302653 * 0.0763763 / math.sqrt(3), abs=1e-6)
+    reference = stats.ttest_rel(list(better.values()), list(worse.values())).confidence_interval()
+    assert pair.interval == pytest.approx((reference.low, reference.high), abs=1e-12)
+    assert paired({0: 1.0, 1: 2.0, 5: 3.0}, {1: 1.5, 5: 2.0, 7: 0.0}).seeds == (1, 5)  # only seeds both ran
+
+
+def test_paired_verdicts_and_the_equality_margin() -> None:
+    seeds = lambda values: dict(enumerate(values))  # noqa: E731
+    # Table 6's bilinear - avg-pool on Set5 (+0.043 / +0.045 / +0.044): resolved once paired, not unpaired
+    tight = verdict(seeds([34.843, 34.745, 34.644]), seeds([34.800, 34.700, 34.600]))
+    assert tight.word == "confirmed" and tight.unpaired == "not resolved"
+    assert verdict(seeds([30.0, 30.1, 30.2]), seeds([30.5, 30.6, 30.7])).word == "not confirmed"
+    assert verdict(seeds([30.0, 30.3, 30.6]), seeds([30.1, 30.2, 30.5])).word == "not resolved"
+    assert verdict({0: 30.0}, {0: 29.0}).word == "not resolved"  # one seed: no interval
+    # equal within +-0.05 dB: an interval inside the margin confirms, one wholly outside refutes, else not shown
+    assert verdict(seeds([30.01, 30.02, 30.015]), seeds([30.0, 30.0, 30.0]), same=True).word == "confirmed"
+    assert verdict(seeds([30.3, 30.31, 30.29]), seeds([30.0, 30.0, 30.0]), same=True).word == "not confirmed"
+    wide = verdict(seeds([30.046, 30.059, 29.876]), seeds([30.0, 30.0, 30.0]), same=True)  # SCN - WDSR-res2, Set5
+    assert wide.word == "not shown" and wide.unpaired == "confirmed"
+    assert paired_word(paired(seeds([1.0, 1.0]), seeds([0.96, 0.96])), same=True, margin=0.05) == "confirmed"
 
 
 def fake_record(budget: str, unit: dict, psnr: dict[str, float], steps: int = 1500) -> Record:
@@ -151,7 +177,7 @@ def test_report_tables_from_given_records(tmp_path: Path) -> None:
     and the same page again from the records written beside it."""
     cpu = BUDGETS["cpu"]
     units = plan([EXPERIMENTS["table5"]], cpu, 3)
-    offsets = {"wdsr": 0.0, "scn-unshared_f16_b1": -0.2, "scn_f16": 0.3, "scn-unshared_f16_b2": 0.25}
+    offsets = {"wdsr": 0.0, "scn-unshared_f16_b1": -0.2, "scn_f16": 0.3, "scn-unshared_f16_b2": 0.15}
     records = []
     for unit in units:
         offset = next(v for k, v in offsets.items() if f"x2_{k}" in unit.key)
@@ -165,7 +191,7 @@ def test_report_tables_from_given_records(tmp_path: Path) -> None:
     assert "| 30.31 ± 0.01 | 28.29 ± 0.01 | 34.77 |" in row and "| 1,000 | 500 | 1500 | 2.0 |" in row
     assert "- Shared beats the single-scale baseline (Set5): **confirmed (+0.300 dB" in text
     assert "- Shared beats un-shared at equal parameters (Set14): **confirmed (+0.500 dB" in text
-    assert "- Un-shared needs more parameters to match shared (Set5): **not confirmed (-0.050 dB" in text
+    assert "- Un-shared needs more parameters to match shared (Set5): **not confirmed (-0.150 dB" in text
     assert "Not run yet: `scn experiments run table4" in text
     assert (tmp_path / "docs" / "experiments" / "table5_sr2_cpu.png").stat().st_size > 1000
     write_records(records, tmp_path / "records")
@@ -233,3 +259,84 @@ def test_curves_of_older_logs_get_their_validation_times_interpolated() -> None:
     record = Record("cpu", {"key": "k"}, {}, [[25.0, 0.1, None, 10.0], [30.0, None, 31.0, None],
                                              [50.0, 0.1, None, 20.0], [50.0, None, 32.0, 20.0]])
     assert record.curve() == ([30, 50], [31.0, 32.0], [12.0, 20.0])
+
+
+# -- the factorial: starts, reuse of committed records -------------------------------------------------------------
+def test_factorial_plans_every_start_and_reuses_equal_budget_runs() -> None:
+    cpu = BUDGETS["cpu"]
+    units = {u.key: u for u in plan([EXPERIMENTS["factorial"]], cpu, 3)}
+    assert len(units) == 9 * 3 * 3  # 8 cells + the matched SCN, 3 tasks, 3 seeds
+    older = {u.key for u in plan([EXPERIMENTS["equal-budget"]], cpu, 3)}
+    assert len(older & set(units)) == 4 * 3 * 3  # the reference-start cells are equal-budget's runs, same names
+    matched = units["s25_scn_f16_b4_l4_r0.500_start-matched_n1500_seed2"]
+    identity = units["q10_wdsr_f16_b4_res2_start-identity_n1500_seed0"]
+    assert train_config(matched, cpu)["train"]["match_residual"] is True
+    assert train_config(identity, cpu)["train"]["zero_blocks"] is True
+    assert identity.model_config().res_scale == 2.0 and Unit.from_dict(identity.to_dict()) == identity
+    old = identity.to_dict()
+    del old["start"]  # records written before starts existed
+    assert Unit.from_dict(old).start == "reference"
+    long = plan([EXPERIMENTS["long"]], BUDGETS["cpu-long"], 3)
+    assert len(long) == 4 * 2 * 3 and all(u.steps == 6000 for u in long)
+    only = plan([EXPERIMENTS["pair"]], BUDGETS["cpu-16x"], 2, variants=("scn_id", "wdsr_id"))
+    assert sorted(u.key for u in only) == ["x2_scn_f16_b4_l4_r0.500_start-identity_n24000_seed0",
+                                           "x2_scn_f16_b4_l4_r0.500_start-identity_n24000_seed1",
+                                           "x2_wdsr_f16_b4_start-identity_n24000_seed0",
+                                           "x2_wdsr_f16_b4_start-identity_n24000_seed1"]
+
+
+def test_matched_residual_start_gives_each_block_wdsrs_residual_size() -> None:
+    torch.manual_seed(0)
+    model = create_model("scn_x2", num_features=8, num_blocks=3, width=2)
+    x = torch.rand(2, 3, 24, 24)
+    c = model.config
+    rms = lambda t: t.pow(2).mean().sqrt().item()  # noqa: E731
+    with torch.no_grad():
+        levels = build_pyramid(model.head(x - c.image_mean), c.ratio, c.num_scales, c.align_corners)
+        single = rms(model.body[0].conv.spatial(levels[0]))  # the first block's p(x_0): what WDSR's adds
+        before = rms(model.body[0](levels)[0] - levels[0])
+    assert before > 1.5 * single  # x + 2 p(x_0) + Up(q p(x_1)): about twice WDSR's residual
+    factors = match_residual(model, x)
+    assert len(factors) == 3 and all(0 < f < 1 for f in factors)
+    with torch.no_grad():
+        assert rms(model.body[0](levels)[0] - levels[0]) == pytest.approx(single, rel=1e-5)
+    with pytest.raises(ValueError, match="SCN"):
+        match_residual(create_model("wdsr_x2", num_features=8, num_blocks=2), x)
+
+
+def test_match_residual_config_errors() -> None:
+    base = {"model": {"name": "wdsr_x2"}, "task": {"type": "sr", "scale": 2},
+            "data": {"train": ["a"], "val": []}, "train": {"steps": 10, "match_residual": True}}
+    with pytest.raises(ConfigError, match="match_residual"):
+        config_from_dict(base)
+    base["model"]["name"] = "scn_x2"
+    base["train"]["zero_blocks"] = True
+    with pytest.raises(ConfigError, match="choose one"):
+        config_from_dict(base)
+
+
+@needs_shared
+def test_toy_factorial_runs_reuses_a_record_and_is_not_redone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SCN_SHARED", str(SHARED))
+    toy = BUDGETS["toy"]
+    units = {u.start + ("-scn" if "_scn_" in u.key else "-wdsr"): u for u in
+             plan([EXPERIMENTS["factorial"]], toy, 1, ("sr",), ("scn_matched", "wdsr_id", "scn_id"))}
+    reused = units["identity-scn"]
+    records = tmp_path / "records"
+    write_records([fake_record("toy", reused.to_dict(), {"Set5": 30.0, "Set14": 28.0}, steps=toy.steps)], records)
+    out = tmp_path / "suite"
+    args = ["experiments", "run", "factorial", "--budget", "toy", "--seeds", "1", "--tasks", "sr", "--variants",
+            "scn_matched", "wdsr_id", "scn_id", "--out", str(out), "--records", str(records), "--no-progress"]
+    assert main(args) == 0
+    assert "1 of 3 runs reused" in capsys.readouterr().err
+    folders = sorted(p.name for p in (out / "runs").iterdir())
+    assert folders == sorted([units["matched-scn"].key, units["identity-wdsr"].key])
+    assert "match_residual: true" in (out / "runs" / units["matched-scn"].key / "config.yaml").read_text()
+    assert "zero_blocks: true" in (out / "runs" / units["identity-wdsr"].key / "config.yaml").read_text()
+    stamps = {f: f.stat().st_mtime_ns for f in out.glob("runs/*/" + RESULT_FILE)}
+    assert len(stamps) == 2
+    assert main(args) == 0  # again: nothing to do
+    assert stamps == {f: f.stat().st_mtime_ns for f in out.glob("runs/*/" + RESULT_FILE)}
+    found = {r.key for r in collect(out)} | {r.key for r in collect(records)}
+    assert found == {u.key for u in units.values()}

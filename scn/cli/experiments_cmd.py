@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ..tasks import TASKS
-from ..experiments import (BUDGETS, EXPERIMENTS, collect, get_budget, get_experiment, plan, render, run_suite,
+from ..experiments import (BUDGETS, EXPERIMENTS, Budget, Experiment, collect, get_budget, get_experiment, plan, render, run_suite,
                            run_unit, write_records)
 
 DEFAULT_ROOT = Path("runs/experiments")
@@ -39,8 +39,13 @@ def add_parser(sub: Any) -> None:
                      help=f"suite folder (default {DEFAULT_ROOT}/BUDGET)")
     run.add_argument("--tasks", nargs="+", default=[], choices=list(TASKS), metavar="TASK",
                      help="only the studies of these tasks (sr, denoise, jpeg; default all)")
+    run.add_argument("--variants", nargs="+", default=[], metavar="NAME",
+                     help="only these variants of the experiments (e.g. scn_id wdsr_id; default all)")
     run.add_argument("--jobs", type=int, default=None, help="runs side by side (default: the budget's)")
     run.add_argument("--device", default=None, help="cpu or cuda (default: the budget's)")
+    run.add_argument("--records", type=Path, default=DEFAULT_DOC.with_suffix("") / "records", metavar="DIR",
+                     help="reuse the runs these committed records hold (default docs/experiments/records)")
+    run.add_argument("--retrain", action="store_true", help="train every run, even those the records hold")
     run.add_argument("--no-progress", action="store_true")
     run.set_defaults(run=run_run)
 
@@ -61,6 +66,15 @@ def selected(names: list[str]) -> list[str]:
     for name in chosen:
         get_experiment(name)
     return list(dict.fromkeys(chosen))
+
+
+def check_variants(experiments: list[Experiment], budget: Budget, names: list[str]) -> None:
+    """Every name given to --variants is a variant of one of the experiments."""
+    known = {v.name for e in experiments for study in e.studies(budget) for v in study.variants}
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"--variants {name}: not a variant of {', '.join(e.name for e in experiments)}; "
+                              f"{did_you_mean(name, known)}choose from {', '.join(sorted(known))}")
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -93,11 +107,14 @@ def run_run(args: argparse.Namespace) -> int:
     if jobs < 1:
         raise ConfigError(f"--jobs {jobs}: use 1 or more")
     out = args.out or DEFAULT_ROOT / budget.name
-    units = plan([get_experiment(n) for n in selected(args.names)], budget, args.seeds, tuple(args.tasks))
+    experiments = [get_experiment(n) for n in selected(args.names)]
+    check_variants(experiments, budget, args.variants)
+    units = plan(experiments, budget, args.seeds, tuple(args.tasks), tuple(args.variants))
     if not units:
         raise ConfigError(f"no runs: {', '.join(args.names)} has no study of task {', '.join(args.tasks)}")
     print(f"scn experiments: {len(units)} runs in {out}, {jobs} side by side on {device}", file=sys.stderr)
-    code = run_suite(units, budget, out, device, jobs, progress=not args.no_progress)
+    code = run_suite(units, budget, out, device, jobs, progress=not args.no_progress,
+                     records=None if args.retrain else args.records)
     if code > 128:
         print(f"scn experiments: stopped by {signal.Signals(code - 128).name}; finished runs are kept and running "
               "ones checkpointed: run the same command again to continue", file=sys.stderr)

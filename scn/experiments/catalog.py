@@ -51,8 +51,23 @@ BUDGETS = {
     # kernels per step), so a step takes some 40 ms whatever the width; 16 runs side by side, one CPU core each
     "gpu": Budget("gpu", "cuda", features=32, blocks=4, steps=2000, batch=16, patch=48, jobs=16, threads=1,
                   max_levels=6, eval_levels=9),
+    # past warm-up: the cpu budget's networks 4x and 16x as long, validated every 300 steps as the cpu runs are
+    "cpu-long": Budget("cpu-long", "cpu", features=16, blocks=4, steps=6000, batch=16, patch=32, jobs=2, threads=1,
+                       max_levels=4, eval_levels=8, val_points=20),
+    "cpu-16x": Budget("cpu-16x", "cpu", features=16, blocks=4, steps=24000, batch=16, patch=32, jobs=2, threads=1,
+                      max_levels=4, eval_levels=8, val_points=80),
+    # the paper's ablation size (section 4.1 and the authors' code: 8 blocks x 32 features, 48-pixel patches)
+    "paper-size": Budget("paper-size", "cuda", features=32, blocks=8, steps=6000, batch=16, patch=48, jobs=8,
+                         threads=1, max_levels=4, eval_levels=8, val_points=20),
     "toy": Budget("toy", "cpu", features=4, blocks=4, steps=6, batch=2, patch=16, jobs=2, threads=1,
                   max_levels=2, eval_levels=3, val_points=2, val_images=1),  # the tests' budget
+}
+
+# Where training starts (the factorial's second factor): `train` settings of the run's config
+STARTS: dict[str, dict[str, Any]] = {
+    "reference": {},  # the reference initialisation (WDSR's gains: 2 and 1/sqrt(B) in each body)
+    "identity": {"zero_blocks": True},  # every block starts as the identity (Fixup / ReZero)
+    "matched": {"match_residual": True},  # SCN's finest-level residual starts at the size of WDSR's
 }
 
 
@@ -62,13 +77,14 @@ class Variant:
     blocks (Table 5's un-shared bodies); `time_of`: trained for as long (wall-clock) as variant `time_of` of
     the same experiment, its steps set from the measured time per step of both (equal wall-clock);
     `evals`: extra evaluations, name -> (levels, ratio) (Figs. 7 and 8); `paper`: the paper's PSNR (a
-    number, or a text naming where it comes from)."""
+    number, or a text naming where it comes from); `start`: where training starts (a name of STARTS)."""
 
     name: str
     label: str
     arch: str
     overrides: dict[str, Any] = field(default_factory=dict)
     depth: float = 1.0
+    start: str = "reference"
     time_of: str | None = None
     paper: float | str | None = None
     evals: dict[str, tuple[int | None, float | None]] = field(default_factory=dict)
@@ -117,6 +133,9 @@ class Experiment:
     paper_source: str  # where the paper's numbers come from
     studies: Callable[[Budget], tuple[Study, ...]]
     plot: str = "curves"  # curves | levels (Fig. 6) | eval_levels (Fig. 7) | eval_ratios (Fig. 8)
+    # the budgets the report shows it at (its runs are content-named, so another experiment's runs at another
+    # budget can fill its table: the paper-size pair is also equal-budget's SCN and WDSR)
+    budgets: tuple[str, ...] = ("cpu", "gpu", "toy")
 
 
 def _equal_budget(budget: Budget) -> tuple[Study, ...]:
@@ -147,6 +166,72 @@ def _equal_budget(budget: Budget) -> tuple[Study, ...]:
     )
     return tuple(Study(task, setting, variants(task), claims) for task, setting in (("sr", 2), ("denoise", 25),
                                                                                       ("jpeg", 10)))
+
+
+FACTORIAL_ARCHS = (  # name, label, arch, overrides: the residual factor of the factorial
+    ("wdsr", "WDSR", "wdsr", {}),
+    ("wdsr_res2", "WDSR, residual x2", "wdsr", {"res_scale": 2.0}),
+    ("scn", "SCN (4 levels)", "scn", {"num_scales": 4}),
+    ("scn_zero_ends", "SCN, ends 'zero'", "scn", {"num_scales": 4, "ends": "zero"}),
+)
+START_SUFFIX = {"reference": "", "identity": "_id", "matched": "_matched"}
+START_LABEL = {"reference": "reference init", "identity": "identity start", "matched": "matched residual"}
+
+
+def start_variant(name: str, label: str, arch: str, overrides: dict[str, Any], start: str) -> Variant:
+    """A variant of the factorial: an architecture (name, label, arch, overrides) under a start of STARTS."""
+    return Variant(name + START_SUFFIX[start], f"{label}, {START_LABEL[start]}", arch, dict(overrides), start=start)
+
+
+def _factorial(budget: Budget) -> tuple[Study, ...]:
+    """{WDSR, WDSR-res2, SCN, SCN zero ends} x {reference init, identity start}, plus SCN whose finest level
+    starts with WDSR's residual size (initial scale apart from step size). The reference-start cells are
+    equal-budget's runs (same keys: trained once)."""
+    variants = tuple(start_variant(*a, start) for start in ("reference", "identity") for a in FACTORIAL_ARCHS)
+    variants += (start_variant(*FACTORIAL_ARCHS[2], "matched"),)
+    claims = []
+    for start in ("reference", "identity"):
+        sfx, label = START_SUFFIX[start], START_LABEL[start]
+        claims += [
+            Claim(f"SCN beats WDSR ({label})", "scn" + sfx, "wdsr" + sfx),
+            Claim(f"the fusion helps: SCN beats WDSR with a doubled residual ({label})", "scn" + sfx,
+                  "wdsr_res2" + sfx),
+            Claim(f"SCN with 'zero' ends beats WDSR ({label})", "scn_zero_ends" + sfx, "wdsr" + sfx),
+            Claim(f"a doubled residual leaves WDSR unchanged ({label})", "wdsr_res2" + sfx, "wdsr" + sfx, same=True),
+        ]
+    for short, label in (("wdsr", "WDSR"), ("wdsr_res2", "WDSR-res2"), ("scn", "SCN"),
+                         ("scn_zero_ends", "SCN zero ends")):
+        claims.append(Claim(f"the identity start helps {label}", short + "_id", short))
+    claims += [Claim("matched residual: SCN started at WDSR's residual size beats SCN", "scn_matched", "scn"),
+               Claim("matched residual: SCN started at WDSR's residual size beats WDSR", "scn_matched", "wdsr")]
+    return tuple(Study(task, setting, variants, tuple(claims)) for task, setting in (("sr", 2), ("denoise", 25),
+                                                                                       ("jpeg", 10)))
+
+
+# The start each architecture trains with past warm-up (`long`): the better of the factorial's two (its
+# table in docs/experiments.md)
+LONG_STARTS = {"wdsr": "identity", "wdsr_res2": "identity", "scn": "identity", "scn_zero_ends": "identity"}
+
+
+def _long(budget: Budget) -> tuple[Study, ...]:
+    """The factorial's four architectures, each with its better start, past warm-up (budget cpu-long)."""
+    variants = tuple(start_variant(*a, LONG_STARTS[a[0]]) for a in FACTORIAL_ARCHS)
+    name = {a[0]: v.name for a, v in zip(FACTORIAL_ARCHS, variants)}
+    claims = (Claim("SCN beats WDSR", name["scn"], name["wdsr"]),
+              Claim("the fusion helps: SCN beats WDSR with a doubled residual", name["scn"], name["wdsr_res2"]),
+              Claim("SCN with 'zero' ends beats WDSR", name["scn_zero_ends"], name["wdsr"]))
+    return tuple(Study(task, setting, variants, claims) for task, setting in (("sr", 2), ("denoise", 25)))
+
+
+def _pair(budget: Budget) -> tuple[Study, ...]:
+    """SCN vs WDSR at x2 under both starts: for long runs (cpu-16x) and the paper's ablation size (paper-size)."""
+    variants = tuple(start_variant(*a, start) for start in ("reference", "identity")
+                     for a in (FACTORIAL_ARCHS[0], FACTORIAL_ARCHS[2]))
+    claims = (Claim("SCN beats WDSR (reference init)", "scn", "wdsr"),
+              Claim("SCN beats WDSR (identity start)", "scn_id", "wdsr_id"),
+              Claim("the identity start helps SCN", "scn_id", "scn"),
+              Claim("the identity start helps WDSR", "wdsr_id", "wdsr"))
+    return (Study("sr", 2, variants, claims),)
 
 
 def _table5(budget: Budget) -> tuple[Study, ...]:
@@ -234,6 +319,14 @@ def _fig6(budget: Budget, figure: int = 6) -> tuple[Study, ...]:
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("equal-budget", "SCN vs WDSR at equal parameters: equal steps and equal wall-clock, with controls",
                "the paper's Tables 1-3 (SCN beats WDSR-era networks at full size)", _equal_budget),
+    Experiment("factorial", "Start x residual: {WDSR, WDSR-res2, SCN, SCN zero ends} x {reference init, identity "
+               "start}, and SCN with a matched residual", "none (the paper trains from the reference init)",
+               _factorial, budgets=("cpu", "gpu", "paper-size", "toy")),
+    Experiment("long", "Past warm-up: the factorial's four networks with their better start, 4x the steps",
+               "the paper's Tables 1-2 (full-length training)", _long, budgets=("cpu-long", "toy")),
+    Experiment("pair", "SCN vs WDSR under both starts: 16x the steps, or the paper's ablation size",
+               "the paper's Table 5 baseline and shared rows (34.74 / 34.77, x2, DIV2K validation)", _pair,
+               budgets=("cpu-16x", "paper-size", "toy")),
     Experiment("table5", "Table 5: sharing weights across levels", "Table 5 (x2 SR, DIV2K validation)", _table5),
     Experiment("table4", "Table 4: multi-scale structures", "Table 4 (x2 SR, DIV2K validation)", _table4),
     Experiment("table6", "Table 6: resampling in the scale-wise convolution", "Table 6 (x2 SR, DIV2K validation)",

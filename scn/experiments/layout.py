@@ -54,8 +54,8 @@ def write_unit(unit: Unit, folder: Path) -> None:
     path = folder / UNIT_FILE
     if path.exists():
         old = Unit.from_dict(json.loads(path.read_text()))
-        if (old.model_config(), old.task, old.setting, old.seed) != (unit.model_config(), unit.task, unit.setting,
-                                                                     unit.seed):
+        if (old.model_config(), old.task, old.setting, old.seed, old.start) != (
+                unit.model_config(), unit.task, unit.setting, unit.seed, unit.start):
             raise ConfigError(f"{folder} holds another run than {unit.key}; use another --out folder")
         old.evals.update(unit.evals)
         unit.evals = old.evals

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from ..atomic import atomic_write
 from .layout import RESULT_FILE, RUNS, SUITE_FILE, UNIT_FILE
@@ -131,28 +132,97 @@ def summarize(values: list[float]) -> Summary:
                    len(values))
 
 
+EQUAL_MARGIN = 0.05  # dB: an equality claim holds when the paired interval lies inside +-this
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Differences better - worse of runs paired by seed (a seed fixes the data order and the initial weights of
+    the layers both networks share), their mean and a two-sided Student t interval (n - 1 degrees of freedom)."""
+
+    seeds: tuple[int, ...]
+    diffs: tuple[float, ...]
+    confidence: float = CONFIDENCE
+
+    @property
+    def n(self) -> int:
+        return len(self.diffs)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.diffs) if self.diffs else math.nan
+
+    @property
+    def half_width(self) -> float:
+        """t_{(1+c)/2, n-1} * s / sqrt(n); nan below two pairs."""
+        if self.n < 2:
+            return math.nan
+        quantile = float(stats.t.ppf((1 + self.confidence) / 2, self.n - 1))
+        return quantile * statistics.stdev(self.diffs) / math.sqrt(self.n)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return self.mean - self.half_width, self.mean + self.half_width
+
+
+def paired(better: dict[int, float], worse: dict[int, float]) -> Paired:
+    """The differences over the seeds both sides have (seed -> PSNR each)."""
+    seeds = tuple(sorted(set(better) & set(worse)))
+    return Paired(seeds, tuple(better[s] - worse[s] for s in seeds))
+
+
 @dataclass(frozen=True)
 class Verdict:
-    word: str  # confirmed | not confirmed | not resolved
-    difference: float  # mean of better - worse
-    noise: float  # 2 x the std of the difference of one run of each
+    word: str  # confirmed | not confirmed | not resolved | not shown (an equality neither shown nor refuted)
+    pair: Paired
+    unpaired: str  # the word of the earlier, unpaired rule (2 std of the difference of one run of each)
+    same: bool = False
+    margin: float = EQUAL_MARGIN
+
+    @property
+    def difference(self) -> float:
+        return self.pair.mean
 
     def text(self) -> str:
-        if math.isnan(self.noise):
-            return f"{self.word} ({self.difference:+.3f} dB, one seed: no spread)"
-        return f"{self.word} ({self.difference:+.3f} dB; 2 std = {self.noise:.3f} dB)"
+        p = self.pair
+        if p.n < 2:
+            return f"{self.word} ({p.mean:+.3f} dB, {p.n} seed: no interval)"
+        low, high = p.interval
+        claim = f"; margin ±{self.margin:.2f}" if self.same else ""
+        return f"{self.word} ({p.mean:+.3f} dB, 95% CI [{low:+.3f}, {high:+.3f}], {p.n} seeds{claim})"
 
 
-def verdict(better: list[float], worse: list[float], same: bool = False) -> Verdict:
-    """`better` > `worse` is confirmed when the mean difference exceeds 2 std, not confirmed when it is below -2 std,
-    not resolved in between (std: of the difference of one run of each, sqrt(s_a^2 + s_b^2), over seeds). With
-    `same` (the claim is that they are equal): confirmed within 2 std, not confirmed outside."""
-    a, b = summarize(better), summarize(worse)
-    diff = a.mean - b.mean
-    if a.n < 2 or b.n < 2:
-        return Verdict("not resolved", diff, math.nan)
-    noise = 2.0 * math.sqrt(a.std ** 2 + b.std ** 2)
+def paired_word(pair: Paired, same: bool = False, margin: float = EQUAL_MARGIN) -> str:
+    """`better` > `worse`: confirmed when the whole interval is above 0, not confirmed when below, not resolved
+    when it spans 0. An equality (`same`): confirmed when the interval lies inside +-margin, not confirmed when it
+    lies wholly outside it, else not shown (equal only to the interval's width, which is no confirmation)."""
+    if pair.n < 2:
+        return "not resolved"
+    low, high = pair.interval
     if same:
-        return Verdict("confirmed" if abs(diff) <= noise else "not confirmed", diff, noise)
-    word = "confirmed" if diff > noise else "not confirmed" if diff < -noise else "not resolved"
-    return Verdict(word, diff, noise)
+        if -margin <= low and high <= margin:
+            return "confirmed"
+        return "not confirmed" if low > margin or high < -margin else "not shown"
+    return "confirmed" if low > 0 else "not confirmed" if high < 0 else "not resolved"
+
+
+def unpaired_word(better: list[float], worse: list[float], same: bool = False) -> str:
+    """The earlier rule, kept beside the paired one: confirmed when the difference of the means exceeds
+    2 sqrt(s_a^2 + s_b^2) (2 std of the difference of one run of each); an equality is confirmed within it."""
+    a, b = summarize(better), summarize(worse)
+    if a.n < 2 or b.n < 2:
+        return "not resolved"
+    diff, noise = a.mean - b.mean, 2.0 * math.sqrt(a.std ** 2 + b.std ** 2)
+    if same:
+        return "confirmed" if abs(diff) <= noise else "not confirmed"
+    return "confirmed" if diff > noise else "not confirmed" if diff < -noise else "not resolved"
+
+
+def verdict(better: dict[int, float], worse: dict[int, float], same: bool = False,
+            margin: float = EQUAL_MARGIN) -> Verdict:
+    """The claim `better` > `worse` (or, with `same`, that they are equal within `margin`) judged on runs paired
+    by seed (seed -> PSNR); the unpaired rule's word is kept for comparison."""
+    pair = paired(better, worse)
+    return Verdict(paired_word(pair, same, margin), pair,
+                   unpaired_word(list(better.values()), list(worse.values()), same), same, margin)

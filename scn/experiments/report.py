@@ -15,7 +15,7 @@ from ..atomic import atomic_write
 from .catalog import BUDGETS, EVAL_RATIOS, EXPERIMENTS, RATIOS, TEST_SETS, Budget, Claim, Experiment, Study, \
     fig6_name
 from .plan import study_units
-from .records import Record, Summary, summarize, verdict
+from .records import EQUAL_MARGIN, Paired, Record, Summary, Verdict, paired, summarize, verdict
 
 MAX_SEEDS = 32
 
@@ -34,8 +34,12 @@ class StudyRecords:
         return max((len(v) for v in self.runs.values()), default=0)
 
     def values(self, variant: str, evaluation: str, dataset: str) -> list[float]:
-        out = [r.score(evaluation, dataset) for r in self.runs.get(variant, [])]
-        return [v for v in out if v is not None]
+        return list(self.by_seed(variant, evaluation, dataset).values())
+
+    def by_seed(self, variant: str, evaluation: str, dataset: str) -> dict[int, float]:
+        """seed -> score of the variant's runs that have it."""
+        out = {int(r.unit["seed"]): r.score(evaluation, dataset) for r in self.runs.get(variant, [])}
+        return {seed: v for seed, v in out.items() if v is not None}
 
     def mean_over_sets(self, variant: str, evaluation: str) -> Summary:
         """Per seed, the mean PSNR over the study's test sets; summarised over seeds."""
@@ -84,18 +88,20 @@ def study_table(sr: StudyRecords) -> list[str]:
     return lines
 
 
-def claim_lines(sr: StudyRecords) -> list[tuple[Claim, str, str]]:
-    """(claim, test set, verdict text) for every claim of a study and every test set."""
-    out = []
+def claim_verdicts(sr: StudyRecords) -> list[tuple[Claim, str, Verdict | None]]:
+    """(claim, test set, verdict; None where a side was not run) for every claim of a study and test set."""
+    out: list[tuple[Claim, str, Verdict | None]] = []
     for claim in sr.study.claims:
         for d in TEST_SETS[sr.study.task]:
-            better = sr.values(claim.better, claim.better_eval, d)
-            worse = sr.values(claim.worse, claim.worse_eval, d)
-            if not better or not worse:
-                out.append((claim, d, "not run"))
-                continue
-            out.append((claim, d, verdict(better, worse, claim.same).text()))
+            better = sr.by_seed(claim.better, claim.better_eval, d)
+            worse = sr.by_seed(claim.worse, claim.worse_eval, d)
+            out.append((claim, d, verdict(better, worse, claim.same) if better and worse else None))
     return out
+
+
+def claim_lines(sr: StudyRecords) -> list[tuple[Claim, str, str]]:
+    """(claim, test set, verdict text) for every claim of a study and every test set."""
+    return [(c, d, v.text() if v else "not run") for c, d, v in claim_verdicts(sr)]
 
 
 def eval_table(sr: StudyRecords, kind: str) -> list[str]:
@@ -221,11 +227,14 @@ scn experiments report                                  # this page, its plots, 
 **Budgets.** {budgets}
 
 **The paper's numbers** (Tables 4-6) are x2 SR on DIV2K validation by networks of 1.2M parameters trained for
-days; ours are far smaller and shorter, so compare directions, not values. **Verdicts** compare the mean PSNR
-over seeds on each test set: *confirmed* when the difference exceeds 2 std, *not confirmed* when it is more than
-2 std the other way, *not resolved at this budget* in between (std: of the difference of one run of each,
-sqrt(s_a² + s_b²), over seeds; an equality claim is confirmed within 2 std). Minutes: wall-clock of one run,
-validation included, with {jobs} runs side by side.
+days; ours are far smaller and shorter, so compare directions, not values. **Verdicts** are paired: a seed fixes
+the data order and the initial weights of the layers both networks share, so each claim is judged on the per-seed
+differences (better - worse on each test set), their mean and a 95% Student t interval (n - 1 degrees of
+freedom): *confirmed* when the interval lies above 0, *not confirmed* when below, *not resolved* when it spans 0.
+An equality claim needs the interval inside ±{margin} dB (*confirmed*), is *not confirmed* when the interval lies
+wholly outside that margin, and is *not shown* otherwise (equal only to the interval's width). The earlier,
+unpaired rule (the difference of the means against 2 sqrt(s_a² + s_b²)) is kept beside each verdict. Minutes:
+wall-clock of one run, validation included, with {jobs} runs side by side.
 """
 
 
@@ -241,13 +250,132 @@ def cost_lines(records: list[Record], budgets: list[str]) -> list[str]:
     return lines + [""] if lines else []
 
 
+def _diffs(pair: Paired) -> str:
+    return " / ".join(f"{d:+.3f}" for d in pair.diffs)
+
+
+def _interval(pair: Paired) -> str:
+    if pair.n < 2:
+        return f"{pair.mean:+.3f}"
+    low, high = pair.interval
+    return f"{pair.mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
 def claims_summary(groups: list[StudyRecords]) -> list[str]:
-    lines = ["| experiment | budget | task | claim | test set | verdict |", "|---|---|---|---|---|---|"]
+    lines = ["| experiment | budget | task | claim | test set | per seed (dB) | mean [95% CI] | verdict | unpaired rule |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for sr in groups:
-        for claim, dataset, text in claim_lines(sr):
-            lines.append(f"| {sr.experiment.name} | {sr.budget.name} | {sr.study.label} | {claim.text} | "
-                         f"{dataset} | {text} |")
+        for claim, dataset, v in claim_verdicts(sr):
+            cells = [_diffs(v.pair), _interval(v.pair), f"**{v.word}**", v.unpaired] if v else ["-", "-", "not run", "-"]
+            lines.append(f"| {sr.experiment.name} | {sr.budget.name} | {sr.study.label} | {claim.text} | {dataset} | "
+                         + " | ".join(cells) + " |")
     return lines
+
+
+def changed_verdicts(groups: list[StudyRecords]) -> list[str]:
+    """The claims whose paired verdict differs from the unpaired rule's, one line each."""
+    lines = []
+    for sr in groups:
+        for claim, dataset, v in claim_verdicts(sr):
+            if v and v.word != v.unpaired:
+                lines.append(f"- {sr.experiment.name}, `{sr.budget.name}`, {sr.study.label}: {claim.text} ({dataset}): "
+                             f"{v.unpaired} -> **{v.word}** ({_interval(v.pair)} dB)")
+    return lines or ["- none"]
+
+
+# -- the factorial ----------------------------------------------------------------------------------------------
+def factorial_tables(sr: StudyRecords) -> list[str]:
+    """Start x residual: each architecture's PSNR under each start, the start's paired effect, and each cell's
+    paired difference to WDSR under the same start."""
+    starts = [s for s in ("reference", "identity", "matched") if any(v.start == s for v in sr.study.variants)]
+    archs = list(dict.fromkeys(v.name.removesuffix("_id").removesuffix("_matched") for v in sr.study.variants))
+    label = {v.name: v.label.rsplit(", ", 1)[0] for v in sr.study.variants}
+    suffix = {"reference": "", "identity": "_id", "matched": "_matched"}
+    lines = []
+    for d in TEST_SETS[sr.study.task]:
+        head = ["network", *[f"{s} start" for s in starts], "identity - reference", *[f"- WDSR ({s})" for s in starts]]
+        lines += [f"{d} PSNR (dB; mean ± std over seeds; differences paired by seed, mean [95% CI]):", "",
+                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for arch in archs:
+            cells = [label.get(arch, arch)]
+            names = {s: arch + suffix[s] for s in starts}
+            cells += [summarize(sr.values(names[s], "default", d)).text(3) if names[s] in label else "" for s in starts]
+            ref, ident = sr.by_seed(names["reference"], "default", d), sr.by_seed(arch + "_id", "default", d)
+            cells.append(_interval(paired(ident, ref)) if ref and ident else "")
+            for s in starts:
+                mine, base = sr.by_seed(names[s], "default", d), sr.by_seed("wdsr" + suffix.get(s, ""), "default", d)
+                if s == "matched":
+                    base = sr.by_seed("wdsr", "default", d)
+                cells.append(_interval(paired(mine, base)) if mine and base and arch != "wdsr" else "")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+# -- SCN - WDSR against training length -------------------------------------------------------------------------
+GAP_BUDGETS = ("cpu", "cpu-long", "cpu-16x", "paper-size")
+
+
+def gap_groups(records: list[Record]) -> list[tuple[StudyRecords, str]]:
+    """(x2 SCN-vs-WDSR records of a budget, start) for every budget and start with both networks run."""
+    out = []
+    for name in GAP_BUDGETS:
+        for sr in gather(records, EXPERIMENTS["pair"], BUDGETS[name]):
+            for start, sfx in (("reference", ""), ("identity", "_id")):
+                if sr.runs.get("scn" + sfx) and sr.runs.get("wdsr" + sfx):
+                    out.append((sr, start))
+    return out
+
+
+def curve_gap(sr: StudyRecords, sfx: str) -> tuple[list[int], list[Paired]]:
+    """Steps and, at each, the SCN - WDSR validation PSNR differences paired by seed."""
+    curves = {}
+    for name in ("scn", "wdsr"):
+        curves[name] = {int(r.unit["seed"]): dict(zip(r.curve()[0], r.curve()[1])) for r in sr.runs[name + sfx]}
+    seeds = sorted(set(curves["scn"]) & set(curves["wdsr"]))
+    steps = sorted(set.intersection(*[set(curves[n][s]) for n in curves for s in seeds])) if seeds else []
+    return steps, [paired({s: curves["scn"][s][t] for s in seeds}, {s: curves["wdsr"][s][t] for s in seeds})
+                   for t in steps]
+
+
+def gap_table(records: list[Record]) -> list[str]:
+    head = ["budget", "size", "start", "steps", "seeds", *[f"{d}: SCN - WDSR" for d in TEST_SETS["sr"]]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for sr, start in gap_groups(records):
+        sfx = "" if start == "reference" else "_id"
+        b = sr.budget
+        gaps = [paired(sr.by_seed("scn" + sfx, "default", d), sr.by_seed("wdsr" + sfx, "default", d))
+                for d in TEST_SETS["sr"]]
+        lines.append(f"| `{b.name}` | {b.features} features x {b.blocks} blocks, {b.patch}-px patches | {start} | "
+                     f"{b.steps:,} | {gaps[0].n} | " + " | ".join(_interval(g) for g in gaps) + " |")
+    return lines
+
+
+def plot_gap(records: list[Record], path: Path) -> Path | None:
+    """The paired SCN - WDSR gap on the validation set against steps (mean and 95% interval over seeds), a line
+    per budget and start: whether the gap closes, holds or flips as training goes on."""
+    groups = gap_groups(records)
+    if not groups:
+        return None
+    fig = Figure(figsize=(8, 4.2))
+    ax = fig.subplots()
+    for sr, start in groups:
+        steps, pairs = curve_gap(sr, "" if start == "reference" else "_id")
+        if not steps:
+            continue
+        mean = [p.mean for p in pairs]
+        line = ax.plot(steps, mean, "o-" if start == "identity" else "s--", ms=3,
+                       label=f"{sr.budget.name}, {start} start ({pairs[0].n} seeds)")[0]
+        if pairs[0].n > 1:
+            ax.fill_between(steps, [p.interval[0] for p in pairs], [p.interval[1] for p in pairs],
+                            color=line.get_color(), alpha=0.15)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.set(xlabel="step (log)", ylabel="SCN - WDSR, Set5 validation PSNR (dB)",
+           title="x2 SR: SCN minus WDSR, paired by seed (band: 95% interval)")
+    ax.legend(fontsize=7)
+    _save(fig, path)
+    return path
 
 
 FINDINGS = "findings.md"  # beside the plots: the hand-written reading of the numbers, kept across regenerations
@@ -259,21 +387,28 @@ def render(records: list[Record], doc: Path, plots: Path) -> Path:
     groups: list[StudyRecords] = []
     present = {r.budget for r in records}
     for experiment in EXPERIMENTS.values():
-        for budget in (b for b in BUDGETS.values() if b.name in present):
+        for budget in (b for b in BUDGETS.values() if b.name in present and b.name in experiment.budgets):
             groups.extend(gather(records, experiment, budget))
     budgets = sorted({g.budget.name for g in groups}, key=list(BUDGETS).index)
     names = " ".join(dict.fromkeys(g.experiment.name for g in groups)) or "all"
-    text = INTRO.format(names=names, budgets=" ".join(f"`{b}`: {BUDGETS[b].describe()}." for b in budgets) or
+    text = INTRO.format(margin=f"{EQUAL_MARGIN:.2f}", names=names, budgets=" ".join(f"`{b}`: {BUDGETS[b].describe()}." for b in budgets) or
                         "none run yet.", jobs=" / ".join(str(BUDGETS[b].jobs) for b in budgets) or "2")
     findings = plots / FINDINGS
     reading = [findings.read_text().rstrip(), ""] if findings.is_file() else []
-    lines = [text, *cost_lines(records, budgets), *reading, "## Every claim, and its verdict", "",
-             *claims_summary(groups), ""]
+    lines = [text, *cost_lines(records, budgets), *reading]
+    gap_plot = plot_gap(records, plots / "gap_sr2.png")
+    if gap_plot is not None:
+        lines += ["## SCN - WDSR against training length and size (x2)", "",
+                  "Test-set PSNR differences paired by seed, mean [95% CI] (`scn experiments run pair`, and the "
+                  "factorial's and `long`'s x2 cells, which are the same runs):", "", *gap_table(records), "",
+                  f"![the gap against steps]({_relative(gap_plot, doc.parent)})", ""]
+    lines += ["## Verdicts that changed from the unpaired rule", "", *changed_verdicts(groups), "",
+              "## Every claim, and its verdict", "", *claims_summary(groups), ""]
     for experiment in EXPERIMENTS.values():
         mine = [g for g in groups if g.experiment is experiment]
         lines += [f"## {experiment.name}: {experiment.title}", "", f"Paper: {experiment.paper_source}.", ""]
         if not mine:
-            lines += [f"Not run yet: `scn experiments run {experiment.name} --budget cpu --seeds 3`.", ""]
+            lines += [f"Not run yet: `scn experiments run {experiment.name} --budget {experiment.budgets[0]} --seeds 3`.", ""]
             continue
         for sr in mine:
             stem = f"{experiment.name}_{sr.study.task}{sr.study.setting}_{sr.budget.name}"
@@ -286,6 +421,8 @@ def render(records: list[Record], doc: Path, plots: Path) -> Path:
                 image = plot_evals(sr, plots / f"{stem}.png", kind)
             else:
                 lines += [*study_table(sr), ""]
+                if experiment.name == "factorial":
+                    lines += factorial_tables(sr)
                 image = (plot_levels if experiment.plot == "levels" else plot_curves)(sr, plots / f"{stem}.png")
             for claim, dataset, verdict_text in claim_lines(sr):
                 lines.append(f"- {claim.text} ({dataset}): **{verdict_text}**")

@@ -4,6 +4,7 @@ unit (result.json with every evaluation) is not redone, a stopped one continues 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,10 +33,37 @@ def check_data(units: list[Unit]) -> None:
                          "../shared/datasets (or $SCN_SHARED): run it from the repository with ../shared beside it")
 
 
-def run_suite(units: list[Unit], budget: Budget, out: Path, device: str, jobs: int, progress: bool = True) -> int:
+def recorded(units: list[Unit], budget: Budget, records: Path | None) -> list[Unit]:
+    """The units a committed record (records/<budget>/<key>.json, `scn experiments report`) holds already, with
+    every evaluation the unit asks for: reused, not trained again."""
+    if records is None:
+        return []
+    found = []
+    for unit in units:
+        path = records / budget.name / f"{unit.key}.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        same = Unit.from_dict(data["unit"])
+        scores = data["result"].get("scores", {})
+        if (same.model_config(), same.start, same.steps) == (unit.model_config(), unit.start, unit.steps) and all(
+                name in scores for name in ["default", *unit.evals]):
+            found.append(unit)
+    return found
+
+
+def run_suite(units: list[Unit], budget: Budget, out: Path, device: str, jobs: int, progress: bool = True,
+              records: Path | None = None) -> int:
     """Run every unfinished unit, `jobs` at a time, each `python -m scn experiments run-unit` in its folder
-    (output in its output.log). Returns 0 when all finished, else the first failure's exit status."""
+    (output in its output.log); units `records` holds (committed results of this budget) are reused. Returns 0
+    when all finished, else the first failure's exit status."""
     check_suite(out, budget)
+    reused = {u.key for u in recorded(units, budget, records)}
+    if reused:
+        print(f"scn experiments: {len(reused)} of {len(units)} runs reused from {records / budget.name}",
+              file=sys.stderr)
+    units = [u for u in units if u.key not in reused]
     check_data(units)
     equal_time_steps(units, budget, out, device)
     folders = []

@@ -69,7 +69,7 @@ class TrainSection:
     """epochs or steps (steps wins when > 0). schedule: paper (40 epochs, halve every 3 after the 25th, scaled
     to the run's length) | reference (x0.2 at 20/30 and 25/30) | cosine | constant. loss: l1 (the paper's) | l2.
     ema: decay, 0 = off. grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps.
-    init / zero_tail / zero_blocks / bicubic_skip: where training starts (docs/training.md)."""
+    init / zero_tail / zero_blocks / match_residual / bicubic_skip: where training starts (docs/training.md)."""
 
     epochs: float = 40
     steps: int = 0
@@ -90,6 +90,7 @@ class TrainSection:
     init: str | None = None
     zero_tail: bool = False
     zero_blocks: bool = False
+    match_residual: bool = False
     bicubic_skip: bool = False
 
 
@@ -313,6 +314,11 @@ def validate(c: TrainConfig) -> None:
     if c.train.bicubic_skip and not task.resizes:
         raise ConfigError(f"train.bicubic_skip starts the SR skip conv as bicubic; a {c.task.type} model has none, "
                           "so leave it false")
+    if c.train.match_residual and (model.arch != "scn" or not model.shared):
+        raise ConfigError(f"train.match_residual scales SCN's blocks to WDSR's residual size; this model is "
+                          f"{model.arch!r}{'' if model.shared else ' (un-shared)'}, so leave it false")
+    if c.train.match_residual and c.train.zero_blocks:
+        raise ConfigError("train.match_residual and train.zero_blocks both set where blocks start; choose one")
     for name in ("val_every", "checkpoint_every", "log_every"):
         if getattr(c.train, name) < 1:
             raise ConfigError(f"train.{name} must be >= 1 (steps)")

@@ -33,7 +33,8 @@ from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
 from .schedule import lr_factor
 from .signals import StopRequest, ignore_stop_signals
-from .starts import bicubic_skip, colour_from_gray, colour_start_config, lifts_to_colour, zero_blocks, zero_tail
+from .starts import (bicubic_skip, colour_from_gray, colour_start_config, lifts_to_colour, match_residual,
+                     zero_blocks, zero_tail)
 
 LOSS_FUNCTIONS = {"l1": F.l1_loss, "l2": F.mse_loss}
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
@@ -162,6 +163,9 @@ class Trainer:
         self.dataset = PatchDataset(config, self.images)
         probe = StepBatchSampler(len(self.dataset), config.data.batch_size, t.seed, 0, 1, 0, self.dist.world)
         self.steps_per_epoch = probe.steps_per_epoch
+        if t.match_residual and not resume:  # measured on the first step's batch (every process the same)
+            x = torch.stack([self.dataset[key][0] for key in probe.batch_at(0)]).to(self.device)
+            self.residual_factors = match_residual(self.model, x)
         self.total_steps = t.steps if t.steps > 0 else max(1, math.ceil(t.epochs * self.steps_per_epoch))
         self.step = 0
         self.best_psnr = -math.inf

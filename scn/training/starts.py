@@ -2,6 +2,7 @@
 
 `zero_tail`: the residual branch starts at zero. `zero_blocks`: every residual block starts as the identity
 (Fixup / ReZero); after `train.init`, only the blocks it did not load (a deeper model grown from a shallower one).
+`match_residual`: each SCN block's finest-level residual starts at the size a single-scale (WDSR) block adds.
 `bicubic_skip`: the SR skip conv starts as MATLAB bicubic interpolation, so with a zero tail the network begins
 exactly at the bicubic baseline and learns only the residual (as VDSR's global residual).
 `colour_from_gray`: a colour restoration model starts as a gray one's luma route (`train.init` of a gray model).
@@ -16,7 +17,7 @@ import torch
 from ..archs import RestorationNet
 from ..config import ModelConfig
 from ..data.resize import resize_matrix
-from ..layers import WideBody
+from ..layers import WideBody, pad_multiple, pad_to_multiple
 from ..layers.conv import weight_of
 from ..layers.scale_conv import ScaleTap
 
@@ -47,6 +48,37 @@ def zero_blocks(model: RestorationNet, keep: frozenset[str] | set[str] = frozens
             elif isinstance(module, ScaleTap) and module.pointwise.bias is not None:
                 if f"{name}.pointwise.bias" not in keep:
                     module.pointwise.bias.zero_()
+
+
+@torch.no_grad()
+def match_residual(model: RestorationNet, x: torch.Tensor) -> list[float]:
+    """Scale each SCN block so that, on the batch `x`, its finest-level residual (x_0 + 2 p(x_0) + Up(q p(x_1))
+    with 'reference' ends) starts with the root-mean-square of p(x_0) alone, the residual a WDSR block with the
+    same body adds: its body's last gain and its taps' biases times one factor per block (the residual is linear
+    in them), blocks in order, each measured on what the scaled blocks before it output. Separates SCN's larger
+    initial residual from the larger steps its summed terms take. Returns the factors."""
+    from ..archs.scn import SCN, build_pyramid  # the architecture's own pyramid; archs import training nowhere
+
+    if not isinstance(model, SCN) or not model.config.shared:
+        raise ValueError("train.match_residual applies to SCN models with a shared body (arch 'scn')")
+    c = model.config
+    features = model.head(pad_to_multiple(x - c.image_mean, pad_multiple(c.ratio, c.num_scales)))
+    levels = build_pyramid(features, c.ratio, c.num_scales, c.align_corners)
+    factors = []
+    for block in model.body:
+        conv = block.conv
+        single = conv.spatial(levels[0])
+        residual = block(levels)[0] - levels[0]
+        factor = float(single.pow(2).mean().sqrt() / residual.pow(2).mean().sqrt().clamp_min(1e-12))
+        scale_name = "weight_g" if hasattr(conv.spatial.conv2, "weight_g") else "weight"
+        getattr(conv.spatial.conv2, scale_name).mul_(factor)
+        getattr(conv.spatial.conv2, "bias").mul_(factor)
+        for tap in conv.taps.values():
+            if tap.pointwise.bias is not None:
+                tap.pointwise.bias.mul_(factor)
+        factors.append(factor)
+        levels = block(levels)
+    return factors
 
 
 def bicubic_taps(scale: int, size: int) -> torch.Tensor:
