@@ -50,8 +50,9 @@ class SCN(RestorationNet):
 
     `operator` chooses how the body runs; all give the same numbers (tests/test_packed.py):
     'packed' (`layers.packed`: the pyramid in canvases, a few kernels per block: the fast path where kernel
-    launches set the time), 'literal' (level by level: fewest multiply-adds, the fast path on the CPU), or
-    'auto' (the default: packed on CUDA and other accelerators, literal on the CPU). Configurations the packed
+    launches set the time), 'literal' (level by level: fewest multiply-adds, the fast path on the CPU and for
+    inference), or 'auto' (the default: packed for training on CUDA and other accelerators, literal on the CPU
+    and wherever autograd is off, where it measured faster on an H200: docs/speed.md). Configurations the packed
     operator does not serve (learned 'conv' resampler, un-shared bodies) and export (torch.export / ONNX, whose
     sizes stay symbolic) always run the literal one. `layout` is the packed layout ('one' / 'split'; None: 'one'
     on accelerators, 'split' on the CPU).
@@ -116,7 +117,8 @@ class SCN(RestorationNet):
             raise ValueError(f"operator={self.operator!r}; choose one of {', '.join(OPERATORS)}")
         if self.operator == "literal" or torch.compiler.is_exporting() or not self.packable:
             return False
-        return self.operator == "packed" or device.type != "cpu"
+        # on an H200, packed: train step 26.7 vs 48.6 ms; inference 540x960 42.8 vs 26.8 ms (docs/speed.md)
+        return self.operator == "packed" or (device.type != "cpu" and torch.is_grad_enabled())
 
     def run_body(self, features: torch.Tensor, num_scales: int, ratio: float) -> torch.Tensor:
         if self.uses_packed(features.device):
