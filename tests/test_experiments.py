@@ -177,7 +177,8 @@ def test_report_tables_from_given_records(tmp_path: Path) -> None:
     and the same page again from the records written beside it."""
     cpu = BUDGETS["cpu"]
     units = plan([EXPERIMENTS["table5"]], cpu, 3)
-    offsets = {"wdsr": 0.0, "scn-unshared_f16_b1": -0.2, "scn_f16": 0.3, "scn-unshared_f16_b2": 0.15}
+    offsets = {"wdsr": 0.0, "scn-unshared_f16_b1": -0.2, "scn_f16": 0.3, "scn-unshared_f16_b2": 0.15,
+               "scn-unshared_f8_b4": 0.1}
     records = []
     for unit in units:
         offset = next(v for k, v in offsets.items() if f"x2_{k}" in unit.key)

@@ -57,7 +57,8 @@ def model_name(arch: str, task: str, setting: int) -> str:
 
 def variant_overrides(variant: Variant, budget: Budget) -> dict[str, Any]:
     blocks = max(1, round(budget.blocks * variant.depth))
-    overrides: dict[str, Any] = {"num_features": budget.features, "num_blocks": blocks, **variant.overrides}
+    features = max(1, round(budget.features * variant.breadth))
+    overrides: dict[str, Any] = {"num_features": features, "num_blocks": blocks, **variant.overrides}
     if variant.arch == "wdsr":
         overrides.setdefault("num_scales", 1)
     return overrides
