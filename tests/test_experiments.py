@@ -22,7 +22,7 @@ from scn.cli.main import main
 from scn.errors import ConfigError, ScnError
 from scipy import stats
 
-from scn.experiments import BUDGETS, EXPERIMENTS, Record, collect, plan, render, verdict, write_records
+from scn.experiments import BUDGETS, EXPERIMENTS, Record, collect, plan, render, run_suite, verdict, write_records
 from scn.experiments.records import paired, paired_word
 from scn.experiments import calibrate
 from scn.experiments.calibrate import equal_time_steps
@@ -341,3 +341,21 @@ def test_toy_factorial_runs_reuses_a_record_and_is_not_redone(tmp_path: Path, mo
     assert stamps == {f: f.stat().st_mtime_ns for f in out.glob("runs/*/" + RESULT_FILE)}
     found = {r.key for r in collect(out)} | {r.key for r in collect(records)}
     assert found == {u.key for u in units.values()}
+
+
+@needs_shared
+def test_a_recorded_run_is_reproduced_exactly_from_its_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SCN_SHARED", str(SHARED))
+    toy = BUDGETS["toy"]
+    unit = plan([EXPERIMENTS["factorial"]], toy, 1, ("sr",), ("scn_matched",))[0]
+    assert run_suite([unit], toy, tmp_path / "suite", "cpu", 1, progress=False) == 0
+    write_records(collect(tmp_path / "suite"), tmp_path / "records")
+    record = tmp_path / "records" / "toy" / f"{unit.key}.json"
+    assert main(["experiments", "reproduce", str(record), "--out", str(tmp_path / "again")]) == 0
+    assert f"identical to {record}" in capsys.readouterr().out
+    data = json.loads(record.read_text())
+    data["result"]["scores"]["default"]["Set5"]["psnr"] += 0.001
+    record.write_text(json.dumps(data))
+    assert main(["experiments", "reproduce", str(record), "--out", str(tmp_path / "again")]) == 1
+    assert "default Set5 psnr: recorded" in capsys.readouterr().out

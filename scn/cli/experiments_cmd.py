@@ -12,8 +12,9 @@ import torch
 
 from ..errors import ConfigError, did_you_mean
 from ..tasks import TASKS
-from ..experiments import (BUDGETS, EXPERIMENTS, Budget, Experiment, collect, get_budget, get_experiment, plan, render, run_suite,
-                           run_unit, write_records)
+from ..experiments import (BUDGETS, EXPERIMENTS, Budget, Experiment, collect, get_budget, get_experiment, plan,
+                           render, run_suite, run_unit, write_records)
+from ..experiments.reproduce import reproduce
 
 DEFAULT_ROOT = Path("runs/experiments")
 DEFAULT_DOC = Path("docs/experiments.md")
@@ -54,6 +55,16 @@ def add_parser(sub: Any) -> None:
                         help=f"suite folders or record folders (default {DEFAULT_ROOT} and docs/experiments/records)")
     report.add_argument("--doc", type=Path, default=DEFAULT_DOC, help=f"the page to write (default {DEFAULT_DOC})")
     report.set_defaults(run=run_report)
+
+    again = actions.add_parser("reproduce", help="train one recorded run again and compare it with its record",
+                               description="Train the run a record (docs/experiments/records/BUDGET/KEY.json) "
+                                           "describes, from the record alone, and compare its scores and log with "
+                                           "the record's. Exit 0 when they are identical, 1 when not.")
+    again.add_argument("record", type=Path, metavar="RECORD")
+    again.add_argument("--out", type=Path, default=Path("runs/reproduce"), metavar="DIR",
+                       help="folder for the run, in DIR/BUDGET (default runs/reproduce)")
+    again.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    again.set_defaults(run=run_reproduce)
 
     unit = actions.add_parser("run-unit", help=argparse.SUPPRESS)  # one run of a suite, in its own process
     unit.add_argument("folder", type=Path)
@@ -134,6 +145,18 @@ def run_report(args: argparse.Namespace) -> int:
     write_records(list(unique.values()), records_dir)
     doc = render(list(unique.values()), args.doc, args.doc.with_suffix(""))
     print(f"wrote {doc} from {len(unique)} runs (records in {records_dir})")
+    return 0
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    old, new, diffs = reproduce(args.record, args.out, args.device)
+    for evaluation, sets in new.result["scores"].items():
+        for dataset, metrics in sets.items():
+            print(f"{new.key} {evaluation} {dataset}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+    if diffs:
+        print(f"differs from {args.record} in {len(diffs)} place(s):", *diffs[:20], sep="\n  ")
+        return 1
+    print(f"identical to {args.record}: every score and all {len(old.log)} log rows (loss, validation PSNR)")
     return 0
 
 
