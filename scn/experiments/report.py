@@ -262,11 +262,13 @@ def _interval(pair: Paired) -> str:
 
 
 def claims_summary(groups: list[StudyRecords]) -> list[str]:
-    lines = ["| experiment | budget | task | claim | test set | per seed (dB) | mean [95% CI] | verdict | unpaired rule |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    head = ["experiment", "budget", "task", "claim", "test set", "per seed (dB)", "mean [95% CI]", "verdict",
+            "unpaired rule"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for sr in groups:
         for claim, dataset, v in claim_verdicts(sr):
-            cells = [_diffs(v.pair), _interval(v.pair), f"**{v.word}**", v.unpaired] if v else ["-", "-", "not run", "-"]
+            cells = ([_diffs(v.pair), _interval(v.pair), f"**{v.word}**", v.unpaired] if v
+                     else ["-", "-", "not run", "-"])
             lines.append(f"| {sr.experiment.name} | {sr.budget.name} | {sr.study.label} | {claim.text} | {dataset} | "
                          + " | ".join(cells) + " |")
     return lines
@@ -391,8 +393,9 @@ def render(records: list[Record], doc: Path, plots: Path) -> Path:
             groups.extend(gather(records, experiment, budget))
     budgets = sorted({g.budget.name for g in groups}, key=list(BUDGETS).index)
     names = " ".join(dict.fromkeys(g.experiment.name for g in groups)) or "all"
-    text = INTRO.format(margin=f"{EQUAL_MARGIN:.2f}", names=names, budgets=" ".join(f"`{b}`: {BUDGETS[b].describe()}." for b in budgets) or
-                        "none run yet.", jobs=" / ".join(str(BUDGETS[b].jobs) for b in budgets) or "2")
+    described = " ".join(f"`{b}`: {BUDGETS[b].describe()}." for b in budgets) or "none run yet."
+    text = INTRO.format(margin=f"{EQUAL_MARGIN:.2f}", names=names, budgets=described,
+                        jobs=" / ".join(str(BUDGETS[b].jobs) for b in budgets) or "2")
     findings = plots / FINDINGS
     reading = [findings.read_text().rstrip(), ""] if findings.is_file() else []
     lines = [text, *cost_lines(records, budgets), *reading]
@@ -408,7 +411,8 @@ def render(records: list[Record], doc: Path, plots: Path) -> Path:
         mine = [g for g in groups if g.experiment is experiment]
         lines += [f"## {experiment.name}: {experiment.title}", "", f"Paper: {experiment.paper_source}.", ""]
         if not mine:
-            lines += [f"Not run yet: `scn experiments run {experiment.name} --budget {experiment.budgets[0]} --seeds 3`.", ""]
+            command = f"scn experiments run {experiment.name} --budget {experiment.budgets[0]} --seeds 3"
+            lines += [f"Not run yet: `{command}`.", ""]
             continue
         for sr in mine:
             stem = f"{experiment.name}_{sr.study.task}{sr.study.setting}_{sr.budget.name}"
