@@ -203,3 +203,48 @@ def test_colour_jpeg_is_4_2_0_as_pillow_writes_it() -> None:
     mse = np.mean((out.astype(float) - rgb) ** 2)
     assert np.isclose(scores["psnr"], 10 * np.log10(255 ** 2 / mse))
     assert np.isclose(scores["ssim"], np.mean([ssim(out[..., c], rgb[..., c]) for c in range(3)]))
+
+
+@pytest.mark.parametrize("task, flag, setting, color, shipped", [
+    ("denoise", "--sigma", "25", True, "scn_denoise_rgb.s25"),
+    ("jpeg", "--quality", "10", True, "scn_small_jpeg_rgb.q10"),
+    ("denoise", "--sigma", "25", False, "scn_small_denoise.s25"),
+])
+def test_scn_scores_the_model_scn_restore_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str], task: str,
+                                               flag: str, setting: str, color: bool, shipped: str) -> None:
+    """`--method scn` is the shipped default for the pictures scored (colour ones: the colour model, as `scn
+    restore` takes), named under the table; whole names head the columns."""
+    data = tmp_path / "Photo"
+    data.mkdir()
+    Image.fromarray(scn.data.samples.demo_photo()[100:164, 120:184]).save(data / "face.png")
+    rows = bench(tmp_path, "--task", task, flag, setting, *(["--color"] if color else []), "--data", str(data),
+                 "--method", "scn", shipped)
+    ours, named = cell(rows, "scn", "Photo", int(setting)), cell(rows, shipped, "Photo", int(setting))
+    assert ours["psnr"] == named["psnr"] and ours["ssim"] == named["ssim"]
+    out = capsys.readouterr().out
+    assert shipped in out.splitlines()[0] and f"scn: {shipped} at" in out
+
+
+def test_a_missing_optional_method_is_skipped_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
+                        if name == "bm3d" else real_import(name, *a, **k))
+    rows = bench(tmp_path, "--task", "denoise", "--sigma", "15", "--data", str(make_set(tmp_path / "S")), "--method",
+                 "identity", "bm3d")
+    assert {r["method"] for r in rows} == {"identity"}
+    assert "skipping bm3d: method 'bm3d' needs the optional bm3d package" in capsys.readouterr().err
+    proc = run_cli("benchmark", "--task", "denoise", "--sigma", "15", "--data", str(tmp_path / "S"), "--method",
+                   "bm3d_rgb")
+    assert proc.returncode == 2 and "methods: bicubic, bicubic-rgb, identity, bm3d, dncnn:WEIGHTS" in proc.stderr
+
+
+@needs_shared
+def test_data_takes_a_set_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = bench(tmp_path, "--task", "sr", "--scale", "4", "--data", "Set5", "--method", "bicubic")
+    assert rows[0]["dataset"] == "Set5" and round(rows[0]["psnr"], 2) == 28.42
+    assert "Set5: " in capsys.readouterr().err
+    assert run_cli("benchmark", "--task", "sr", "--scale", "4", "--data", "Set55", "--method",
+                   "bicubic").stderr.count("no such folder nor a set in ../shared/datasets/test") == 1

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 from typing import Any
 
 import torch
 
 from ..errors import ScnError
 from ..evaluation import load_test_set, make_method, run_benchmark
+from ..evaluation.methods import NetworkMethod, OptionalMissing
+from ..evaluation.runner import test_set_folder
 from ..evaluation.report import format_table, write_csv, write_json
 from ..tasks import TASKS, get_task
 from ..version import __version__
@@ -23,7 +26,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--task", choices=tuple(TASKS), required=True)
     for task in TASKS.values():  # one flag per task's setting: --scale, --sigma, --quality
         p.add_argument(task.flag, type=int, nargs="+", help=f"{task.name}: the {task.setting}(s) to score at")
-    p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="folders of clean images")
+    p.add_argument("--data", nargs="+", required=True, metavar="DIR",
+                   help="folders of clean images, or set names found in ../shared/datasets/test (Set5, Set14, ...)")
     p.add_argument("--method", nargs="+", required=True, metavar="M",
                    help="bicubic, bicubic-rgb, identity, bm3d, dncnn:W, arcnn:W, imdn:W, a checkpoint, scn, or a "
                         "shipped model (`scn models --pretrained`)")
@@ -57,18 +61,36 @@ def run(args: argparse.Namespace) -> int:
         raise ScnError(f"--color: task {args.task!r} is scored on colour images already (drop --color)")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ScnError("--device cuda asked for but no CUDA device is available; use --device cpu")
-    methods = [make_method(spec, args.task, args.ensemble, args.device) for spec in args.method]
+    channels = 3 if args.color else None
+    folders = [test_set_folder(d) for d in args.data]
+    for spec, folder in zip(args.data, folders):
+        if str(folder) != spec:
+            print(f"scn benchmark: {spec}: {folder}", file=sys.stderr)
+    methods = []
+    for spec in args.method:
+        try:
+            methods.append(make_method(spec, args.task, args.ensemble, args.device, channels))
+        except OptionalMissing as e:
+            print(f"scn benchmark: skipping {spec}: {e}", file=sys.stderr)
+    if not methods:
+        raise ScnError("no method left to score")
     labels = [m.label for m in methods]
     if len(set(labels)) != len(labels):
         raise ScnError(f"two methods share a label ({', '.join(labels)}); give each method once")
-    test_sets = [load_test_set(d, args.task, 3 if args.color else None) for d in args.data]
+    test_sets = [load_test_set(d, args.task, channels) for d in folders]
     names = [t.name for t in test_sets]
     if len(set(names)) != len(names):
         raise ScnError(f"two --data folders share a name ({', '.join(names)}); sets are named by folder")
     rows = run_benchmark(methods, test_sets, args.task, settings, args.save_images, not args.no_progress)
     print(format_table(rows))
+    resolved = {m.label: {get_task(args.task).label(s): name for s, name in m.resolved.items()}
+                for m in methods if isinstance(m, NetworkMethod) and m.resolved}
+    for label, names in resolved.items():
+        if set(names.values()) != {label.removesuffix("+")}:
+            print(f"{label}: " + ", ".join(f"{name} at {setting}" for setting, name in names.items()))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
-            "task": args.task, "color": args.color, "ensemble": args.ensemble, "methods": args.method}
+            "task": args.task, "color": args.color, "ensemble": args.ensemble, "methods": args.method,
+            "resolved": resolved}
     if args.json:
         write_json(rows, args.json, meta)
     if args.csv:

@@ -35,6 +35,10 @@ class MethodError(ScnError):
     """A method spec that cannot be used for the task asked."""
 
 
+class OptionalMissing(MethodError):
+    """A method whose optional package is not installed: a benchmark goes on without it."""
+
+
 class Method:
     """Restores degraded inputs; `evaluate` scores one image under the task's protocol."""
 
@@ -99,8 +103,8 @@ class BM3D(Method):
         try:
             import bm3d  # noqa: F401
         except ImportError:
-            raise MethodError("method 'bm3d' needs the optional bm3d package: pip install bm3d "
-                              "(free for non-commercial use)") from None
+            raise OptionalMissing("method 'bm3d' needs the optional bm3d package: pip install bm3d "
+                                  "(free for non-commercial use)") from None
 
     def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
         import bm3d
@@ -120,6 +124,7 @@ class NetworkMethod(Method):
         self.label, self.tasks, self.load, self.ensemble, self.device = label, tasks, load, ensemble, device
         self.footprint = footprint
         self._cache: dict[int, Restorer] = {}
+        self.resolved: dict[int, str] = {}  # setting -> the model a name (`scn`, a configuration) resolved to
 
     def restorer(self, setting: int) -> Restorer:
         if setting not in self._cache:
@@ -164,11 +169,15 @@ PEERS = {  # name: (loader, task, weight-file suffixes, channels)
 }
 
 
-def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu") -> Method:
-    """The method a command-line spec names, checked against `task`."""
+SIMPLE_METHODS = ("bicubic", "bicubic-rgb", "identity", "bm3d")
+
+
+def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu",
+                channels: int | None = None) -> Method:
+    """The method a command-line spec names, checked against `task`; `channels`: of the pictures scored (3 for
+    colour denoising / JPEG), so `scn` and shipped names resolve to the model `scn restore` runs on them."""
     kind, _, arg = spec.partition(":")
-    simple: dict[str, Callable[[], Method]] = {"bicubic": BicubicClassic, "bicubic-rgb": BicubicRGB,
-                                               "identity": Identity, "bm3d": BM3D}
+    simple: dict[str, Callable[[], Method]] = dict(zip(SIMPLE_METHODS, (BicubicClassic, BicubicRGB, Identity, BM3D)))
     if kind in simple and not arg:
         method = simple[kind]()
     elif kind in PEERS:
@@ -180,7 +189,7 @@ def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu
         method = NetworkMethod(kind, (peer_task,), lambda s: loader(resolve_weights(root, s, suffixes)), ensemble,
                                device, lambda s: Footprint(scale=t.model_scale(s), channels=channels))
     else:
-        method = _model_method(spec, task, ensemble, device)
+        method = _model_method(spec, task, ensemble, device, channels)
     if task not in method.tasks:
         raise MethodError(f"method {method.label!r} does not do task {task!r} (it does {', '.join(method.tasks)})")
     if ensemble and isinstance(method, NetworkMethod):
@@ -188,16 +197,27 @@ def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu
     return method
 
 
-def _model_method(spec: str, task: str, ensemble: bool, device: str) -> Method:
+def _model_method(spec: str, task: str, ensemble: bool, device: str, channels: int | None = None) -> Method:
     """A model of the family: resolved once per setting (the default `scn` and registered names pick the
-    shipped weights covering it); a checkpoint is read once."""
+    shipped weights covering it, of `channels` where such weights ship); a checkpoint is read once."""
     if is_checkpoint_path(spec):
         source = resolve(spec)
         model = source.load()
         return NetworkMethod(source.label, (model.config.task,), lambda s: _fitting(model, spec, task, s), ensemble,
                              device)
-    check_known(spec)
-    return NetworkMethod(spec, (task,), lambda s: resolve(spec, task, s).load(), ensemble, device)
+    try:
+        check_known(spec)
+    except ScnError as e:
+        raise MethodError(f"{e}; methods: {', '.join(SIMPLE_METHODS)}, {', '.join(f'{p}:WEIGHTS' for p in PEERS)}, "
+                          "or a model") from None
+
+    def load(setting: int) -> nn.Module:
+        source = resolve(spec, task, setting, channels=channels)
+        method.resolved[setting] = source.label
+        return source.load()
+
+    method = NetworkMethod(spec, (task,), load, ensemble, device)
+    return method
 
 
 def _fitting(model: RestorationNet, spec: str, task: str, setting: int) -> RestorationNet:

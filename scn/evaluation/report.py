@@ -17,8 +17,8 @@ def format_table(rows: list[Row]) -> str:
     keys = list(dict.fromkeys((r.dataset, r.setting) for r in rows))
     by_key = {(r.method, r.dataset, r.setting): r for r in rows}
     task = rows[0].task if rows else "sr"
-    width = 16
-    lines = [f"{'set':<12}{'setting':<9}" + "".join(f"{m[:width - 1]:>{width}}" for m in methods)]
+    width = max(16, *(len(m) + 2 for m in methods))  # whole names: never cut
+    lines = [f"{'set':<12}{'setting':<9}" + "".join(f"{m:>{width}}" for m in methods)]
     lines.append("-" * len(lines[0]))
     for dataset, setting in keys:
         cells = []

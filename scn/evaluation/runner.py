@@ -3,6 +3,7 @@ score, and collect per-image and per-set numbers."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,25 @@ class Row:
         if self.psnr_b is not None:
             d["psnr_b"] = round(self.psnr_b, 4)
         return d
+
+
+TEST_SET_ROOTS = ("../shared/datasets/test", "../shared/datasets/real")  # where README's data lies
+
+
+def test_set_folder(spec: str | Path) -> Path:
+    """A folder of test images: `spec` itself when it is one, else a set's name (`Set5`) looked up in the data
+    folders the README names (../shared/datasets/test, or under $SCN_SHARED)."""
+    path = Path(spec)
+    if path.is_dir():
+        return path
+    shared = os.environ.get("SCN_SHARED")
+    roots = [Path(shared) / r.removeprefix("../shared/") for r in TEST_SET_ROOTS] if shared else []
+    if len(path.parts) == 1:
+        for root in [*roots, *map(Path, TEST_SET_ROOTS)]:
+            if (root / path).is_dir():
+                return root / path
+    where = f" nor a set in {', '.join(TEST_SET_ROOTS)}" if len(path.parts) == 1 else ""
+    raise ImageError(f"{spec}: no such folder{where}; give a folder of clean images")
 
 
 def load_test_set(folder: str | Path, task: str, channels: int | None = None) -> TestSet:
