@@ -7,6 +7,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 import warnings
 import zlib
 from pathlib import Path
@@ -347,7 +348,8 @@ def test_zoo_lists_verifies_and_names_the_closest(fake_zoo: Path, capsys) -> Non
 
 def test_restore_uses_the_shipped_default_and_demo_runs(fake_zoo: Path, tmp_path: Path, capsys) -> None:
     Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "in.png")
-    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--no-progress"]) == 0
+    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--task", "sr",
+                 "--no-progress"]) == 0
     assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "d.png"), "--task", "denoise",
                  "--no-progress"]) == 0  # no --sigma: the blind model
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
@@ -493,3 +495,23 @@ def test_colour_jpeg_takes_a_colour_deblocker_that_repairs_chroma() -> None:
     scores = {how: psnr(scn.restore(blocky, "jpeg", quality=10, luma_only=how == "luma"), photo)
               for how in ("colour", "luma")}
     assert scores["colour"] > scores["luma"] + 0.3 > psnr(blocky, photo) + 0.3, scores
+
+
+def test_the_task_and_setting_follow_the_model_and_outputs_are_checked_first(tmp_path: Path, capsys) -> None:
+    Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "in.png")
+    src = str(tmp_path / "in.png")
+    assert main(["restore", src, "-o", str(tmp_path / "o.png")]) == 2  # neither --task nor --model: no guessing
+    assert "say what to do: --task sr | denoise | jpeg" in capsys.readouterr().err
+    assert main(["restore", src, "-o", str(tmp_path / "x4.png"), "--model", "scn_small_x4.bicubic",
+                 "--no-progress"]) == 0
+    assert Image.open(tmp_path / "x4.png").size == (96, 80)
+    assert "--scale 4 (what scn_small_x4.bicubic was made for)" in capsys.readouterr().err
+    assert main(["restore", src, "-o", str(tmp_path / "d.png"), "--model", "scn_small_denoise.s25",
+                 "--no-progress"]) == 0
+    assert "--sigma 25 (what scn_small_denoise.s25 was made for)" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    started = time.perf_counter()
+    assert main(["restore", src, "-o", str(tmp_path / "file" / "o.png"), "--task", "sr", "--no-progress"]) == 2
+    assert "cannot write results there" in capsys.readouterr().err and time.perf_counter() - started < 5
+    assert main(["restore", src, "-o", str(tmp_path / "o.png"), "--model", "scn"]) == 2
+    assert "or give --task" in capsys.readouterr().err

@@ -11,7 +11,8 @@ from ..tasks import TASKS
 
 def add_task_options(p: Any, default: str | None = "sr", task_help: str = "") -> None:
     """--task and one flag per task's setting (--scale, --sigma, --quality)."""
-    p.add_argument("--task", choices=tuple(TASKS), default=default, help=task_help or None)
+    p.add_argument("--task", choices=tuple(TASKS), default=default,
+                   help=task_help or f"{', '.join(TASKS)} (default {default})")
     for task in TASKS.values():
         p.add_argument(task.flag, type=task.setting_type, help=f"{task.name}: {task.setting_help}")
 

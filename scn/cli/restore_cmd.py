@@ -6,6 +6,7 @@ import argparse
 import glob
 import math
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from ..inference.api import check_luma_only, model_for, picture_channels
 from ..inference.engine import DEFAULT_MAX_MEMORY, Restorer, onnx_forward
 from ..inference.export import read_onnx_config
 from ..inference.images import DEFAULT_MAX_PIXELS, WRITE_SUFFIXES, Picture, read_picture, write_picture
-from ..resolve import DEFAULT, ResolveError, check_fits, resolve
+from ..resolve import DEFAULT, ResolveError, check_fits, is_checkpoint_path, resolve
+from ..tasks import TASKS, get_task
+from ..zoo import named_entries
 from .options import add_task_options, task_and_setting
 
 
@@ -25,9 +28,11 @@ def add_parser(sub: Any) -> None:
                        description="Restore images with the shipped model for the task, or --model.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="an output file (one input) or a folder")
-    add_task_options(p)
+    add_task_options(p, None, "sr, denoise or jpeg (default: the task of --model's weights; needed without "
+                              "--model)")
     p.add_argument("--model", metavar="NAME|PATH",
-                   help="a shipped model (`scn models --pretrained`) or a checkpoint (default: the shipped one)")
+                   help="a shipped model (`scn models --pretrained`), a checkpoint or an exported .onnx "
+                        "(default: the shipped one for the task, setting and picture)")
     p.add_argument("--luma-only", action="store_true",
                    help="denoise / jpeg on colour images: restore the luma with the shipped gray model even where "
                         "a colour model ships (Cb/Cr kept)")
@@ -161,11 +166,58 @@ class Restorers:
         return self.by_channels[channels]
 
 
+def implied_task(args: argparse.Namespace) -> str:
+    """--task, or the task of the weights --model names; a one-line error when neither says it."""
+    if args.task:
+        return args.task
+    if not args.model:
+        raise ScnError(f"say what to do: --task {' | '.join(TASKS)} (e.g. --task sr --scale 2), or --model naming "
+                       "weights")
+    if Path(args.model).suffix == ".onnx":
+        return read_onnx_config(args.model).task
+    try:
+        return resolve(args.model).config.task
+    except ResolveError as e:
+        raise ScnError(f"{e}; or give --task") from None
+
+
+def implied_setting(args: argparse.Namespace, setting: int | None) -> int | None:
+    """The setting asked for, or, when none was given, the one --model was made for: an SR model's scale, a
+    fixed-level shipped model's noise level or quality (said on stderr)."""
+    t = get_task(args.task)
+    given = getattr(args, t.setting) is not None
+    if not args.model or args.model == DEFAULT or given or args.backend == "onnxruntime":
+        return setting
+    if t.resizes:
+        implied: int | None = resolve(args.model, weights=False).config.scale
+    else:
+        entries = [] if is_checkpoint_path(args.model) else named_entries(str(args.model))
+        implied = int(entries[0].levels[0]) if len(entries) == 1 and not entries[0].blind else None
+    if implied is None or implied == setting:
+        return setting
+    print(f"scn restore: {t.flag} {implied} (what {args.model} was made for)", file=sys.stderr)
+    return implied
+
+
+def check_writable(folder: Path) -> None:
+    """A one-line error before any work when results cannot be written in `folder` (created if missing)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".scn-write-test-"):
+            pass
+    except OSError as e:
+        raise ScnError(f"{folder}: cannot write results there ({e.strerror or e})") from None
+
+
 def run(args: argparse.Namespace) -> int:
+    args.task = implied_task(args)
     check_options(args)
     _, setting = task_and_setting(args)
+    setting = implied_setting(args, setting)
     pairs = expand_inputs(args.inputs, args.recursive)
     outputs = output_paths(pairs, Path(args.output))
+    for folder in dict.fromkeys(o.parent for o in outputs):
+        check_writable(folder)
     inputs = [src for src, _ in pairs]
     if args.skip_existing:
         keep = [i for i, dst in enumerate(outputs) if not dst.exists()]
