@@ -40,10 +40,10 @@ def run_pretrained(args: argparse.Namespace) -> int:
     if not entries:
         print("no pretrained weights are shipped in this version")
         return 0
-    print(f"{'name':<25}{'older name':<17}{'task':<9}{'setting':<12}{'steps':>6}  dev PSNR (dB)")
-    for e in entries:
-        dev = ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())
-        print(f"{e.name:<25}{', '.join(e.aliases):<17}{e.task:<9}{e.setting_text():<12}{e.steps:>6}  {dev}")
+    rows = [(e.name, ", ".join(e.aliases), e.task, e.setting_text(), f"{e.steps:,}",
+             ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())) for e in entries]
+    print(*aligned([("name", "older name", "task", "setting", "steps", "dev PSNR (dB)"), *rows], right={4}),
+          sep="\n")
     print("\n`--model NAME` takes any name above (or an older one), `scn` for the default of a task, or a "
           "checkpoint file.\nNAME.TAG is the registered configuration NAME (`scn models`) trained as TAG says; "
           "`scn info NAME.TAG` shows its whole configuration.")
@@ -57,10 +57,21 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    header = f"{'name':<24}{'task':<9}{'scale':>5}{'levels':>7}{'params':>13}{'MACs/px':>12}  description"
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        print(f"{r['name']:<24}{r['task']:<9}{r['scale']:>5}{r['levels']:>7}{r['params']:>13,}"
-              f"{r['macs_per_pixel']:>12,}  {r['description']}")
+    table = [(r["name"], r["task"], str(r["scale"]), str(r["levels"]), f"{r['params']:,}", f"{r['macs_per_pixel']:,}",
+              r["description"]) for r in rows]
+    lines = aligned([("name", "task", "scale", "levels", "params", "MACs/px", "description"), *table],
+                    right={2, 3, 4, 5})
+    print(lines[0], "-" * len(lines[0]), *lines[1:], sep="\n")
     return 0
+
+
+def aligned(rows: list[tuple[str, ...]], right: frozenset[int] | set[int] = frozenset()) -> list[str]:
+    """Rows as lines of columns as wide as their widest cell (two spaces apart; columns in `right` flush
+    right; the last column left ragged)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for row in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells[-1] = row[-1]
+        out.append("  ".join(cells).rstrip())
+    return out

@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
     restorers = Restorers(args, setting)
     failures = 0
-    bar = Progress(len(inputs), "restore", "images", enabled=not args.no_progress)
+    bar = Progress(len(inputs), "restore", "images", enabled=not args.no_progress and len(inputs) > 1)
     for src, dst in zip(inputs, outputs):
         bar.set_postfix(src.name)
         try:
@@ -248,6 +248,6 @@ def run(args: argparse.Namespace) -> int:
         bar.update(1)
     bar.close()
     done = len(inputs) - failures
-    if len(inputs) > 1 or failures:
+    if len(inputs) > 1:  # one picture's failure is its own one line
         print(f"restored {done} of {len(inputs)} image(s) into {args.output}", file=sys.stderr)
     return 0 if failures == 0 else 1
