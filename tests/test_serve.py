@@ -221,3 +221,54 @@ def test_a_colour_upload_takes_the_colour_model_as_scn_restore_does(server, colo
         results.append(np.asarray(Image.open(io.BytesIO(get(f"{base}/api/jobs/{job['id']}/result.png")[1]))))
         assert np.array_equal(results[-1], scn.restore(picture, "denoise", sigma=25))
     assert not np.array_equal(results[0], scn.restore(noisy, "denoise", sigma=25, luma_only=True))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (scripts/test.sh installs Debian's chromium)")
+def test_a_file_picked_after_the_demo_is_restored_without_the_demos_reference(server, tmp_path: Path) -> None:
+    """In a real browser: the demo restored, then a file of one's own picked with the file chooser: it is restored
+    (no stale reference from the demo), the download link appears only with a result and points at this job,
+    and the result line names the weights that ran."""
+    from cdp import Browser
+
+    base, service = server
+    Image.fromarray(photo(45, 30)).save(tmp_path / "mine.png")
+    browser = Browser(CHROMIUM, tmp_path / "profile")
+    status = "document.getElementById('status').textContent"
+    download = "document.getElementById('download')"
+    try:
+        browser.open(f"{base}/?demo=1&task=sr&setting=2")
+        browser.wait_for(f"{status}.includes('Press Restore')")
+        assert browser.evaluate(f"getComputedStyle({download}).display") == "none"  # nothing to download yet
+        browser.evaluate("document.getElementById('run').click()")
+        browser.wait_for(f"{status}.startsWith('done in')")
+        assert browser.evaluate("document.getElementById('metrics').textContent").startswith(
+            "vs. the reference: Y PSNR")
+        browser.pick_file("#file", tmp_path / "mine.png")
+        browser.wait_for(f"{status}.startsWith('mine.png')")
+        assert browser.evaluate(f"getComputedStyle({download}).display") == "none"
+        browser.evaluate("document.getElementById('run').click()")
+        done = browser.wait_for(f"{status}.startsWith('done in') && {status}")
+        assert "60x90 with scn_small_x2.bicubic" in done, done
+        assert browser.evaluate("document.getElementById('metrics').textContent") == ""
+        mine = max(service.jobs)
+        assert service.jobs[mine].state == "done" and service.jobs[mine].reference is None
+        assert browser.evaluate(f"{download}.href").endswith(f"/api/jobs/{mine}/result.png")
+        assert browser.evaluate(f"getComputedStyle({download}).display") != "none"
+    finally:
+        browser.close()
+
+
+def test_titles_weights_and_what_the_scores_measure(server) -> None:
+    base, _ = server
+    titles = {t["name"]: t["title"] for t in json.loads(get(f"{base}/api/options")[1])["tasks"]}
+    assert titles["denoise"] == "denoising (colour or gray)" and "gray" not in titles["sr"]
+    clean = photo(40, 48)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
+    status, job = post(f"{base}/api/jobs?task=denoise&setting=25&model=scn",
+                       {"image": png(noisy), "reference": png(clean)})
+    job = finished(base, job)
+    result = np.asarray(Image.open(io.BytesIO(get(f"{base}/api/jobs/{job['id']}/result.png")[1])))
+    from scn.metrics.quality import psnr
+
+    assert job["weights"] == "scn_denoise_rgb.s25" and job["model"] == "scn"
+    assert job["scored_on"] == "RGB" and job["psnr"] == pytest.approx(psnr(result, clean), abs=1e-3)

@@ -31,10 +31,10 @@ from ..data.color import to_uint8
 from ..data.io import as_gray, as_rgb
 from ..data.samples import demo_photo
 from ..errors import ScnError
-from ..inference.api import model_for, picture_channels, task_setting
+from ..inference.api import picture_channels, task_setting
 from ..inference.engine import Restorer
 from ..inference.images import Picture, picture_from_array, picture_to_pil, read_picture
-from ..resolve import DEFAULT, checkpoint_config
+from ..resolve import DEFAULT, checkpoint_config, resolve
 from ..tasks import TASKS, Task, get_task
 from ..zoo import pretrained_models
 
@@ -58,13 +58,16 @@ class Job:
     tiles: tuple[int, int] = (0, 0)
     result: Picture | None = None
     scores: dict[str, float] = field(default_factory=dict)
+    scored_on: str = ""  # what PSNR / SSIM were measured on: Y (SR's protocol), RGB or gray
+    weights: str = ""  # the model that ran: `scn` resolved to a shipped name
     seconds: float = 0.0
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def status(self, position: int) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "state": self.state, "tiles_done": self.tiles[0],
                                "tiles_total": self.tiles[1], "task": self.task, "setting": self.setting,
-                               "model": self.model, "seconds": round(self.seconds, 2)}
+                               "model": self.model, "weights": self.weights or self.model,
+                               "seconds": round(self.seconds, 2)}
         if self.state == "queued":
             out["ahead"] = position
         if self.error:
@@ -72,6 +75,8 @@ class Job:
         if self.result is not None:
             out["height"], out["width"] = self.result.color.shape[:2]
         out.update({k: round(v, 4) for k, v in self.scores.items()})
+        if self.scores:
+            out["scored_on"] = self.scored_on
         return out
 
     def set(self, **changes: Any) -> None:
@@ -94,7 +99,7 @@ class RestoreService:
         self.pending: queue.Queue[Job] = queue.Queue()
         self.lock = threading.Lock()
         self.next_id = 1
-        self._restorers: dict[tuple[str, str, int | None], Restorer] = {}
+        self._restorers: dict[tuple[str, str, int | None, int], tuple[str, Restorer]] = {}  # label, restorer
         threading.Thread(target=self._work, name="scn-serve-worker", daemon=True).start()
 
     # -- what the page may ask for --------------------------------------------------------------------------------
@@ -103,7 +108,8 @@ class RestoreService:
         for name, task in TASKS.items():
             models = [DEFAULT] + [e.name for e in pretrained_models() if e.task == name]
             models += [label for label, task_name in self.checkpoint_tasks.items() if task_name == name]
-            tasks.append({"name": name, "title": task.title, "setting": task.setting,
+            title = task.title if task.channels == 3 else f"{task.title.removeprefix('gray ')} (colour or gray)"
+            tasks.append({"name": name, "title": title, "setting": task.setting,
                           "settings": [{"value": s, "label": task.label(s) if s is not None else "blind (unknown)"}
                                        for s in settings_offered(task)],
                           "models": models})
@@ -163,26 +169,31 @@ class RestoreService:
         key = (job.model, job.task, job.setting, channels)
         if key not in self._restorers:  # keep one model in memory, prepared for inference once
             spec = self.checkpoints.get(job.model, job.model)
-            self._restorers = {key: Restorer(model_for(spec, job.task, job.setting, channels), device=self.device)}
-        restorer = self._restorers[key]
+            source = resolve(spec, job.task, job.setting, channels=channels)
+            self._restorers = {key: (source.label, Restorer(source.load(), device=self.device))}
+        label, restorer = self._restorers[key]
+        job.set(weights=label)
         restorer.on_tile = lambda done, total: job.set(tiles=(done, total))
         result = restorer.restore(job.picture)
         job.set(result=result)
         if job.reference is not None:
-            job.set(scores=self._scores(job, result))
+            scores, on = self._scores(job, result)
+            job.set(scores=scores, scored_on=on)
 
     @staticmethod
-    def _scores(job: Job, result: Picture) -> dict[str, float]:
-        """The task's protocol on 8-bit images made as test sets are read: RGB for colour tasks, the gray channel
-        (or Y of a colour image) for gray ones."""
+    def _scores(job: Job, result: Picture) -> tuple[dict[str, float], str]:
+        """The task's protocol on 8-bit images made as test sets are read, and what it measured: SR on Y; denoising
+        and JPEG on RGB where result and reference are colour (as `scn benchmark --color`), else on gray."""
         assert job.reference is not None
         task = get_task(job.task)
-        as_task = as_rgb if task.channels == 3 else as_gray
+        colour = task.channels == 3 or not (result.gray or job.reference.gray)
+        as_task = as_rgb if colour else as_gray
         out, ref = as_task(picture_to_pil(result)), as_task(picture_to_pil(job.reference))
         if out.shape[:2] != ref.shape[:2]:
             raise ScnError(f"the reference is {ref.shape[1]}x{ref.shape[0]}, the result {out.shape[1]}x"
                            f"{out.shape[0]}; give the clean image at the result's size")
-        return task.score(out, ref, job.setting if job.setting is not None else 0)
+        on = "Y" if task.resizes else "RGB" if colour else "gray"
+        return task.score(out, ref, job.setting if job.setting is not None else 0), on
 
 
 def settings_offered(task: Task) -> list[int | None]:
