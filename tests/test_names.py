@@ -65,6 +65,9 @@ def test_models_pretrained_lists_the_names_commands_accept(capsys: pytest.Captur
     assert main(["models", "--pretrained"]) == 0
     table = capsys.readouterr().out
     assert "scn_small_x2.bicubic" in table and "scn_sr_x2" in table
+    rows = table.split("\n\n")[0].splitlines()[1:]
+    starts = {min(line.find(f" {t} ") for t in ("sr", "denoise", "jpeg") if f" {t} " in line) for line in rows}
+    assert len(starts) == 1, table  # the task column starts at one place, however long the names
 
 
 def test_every_command_and_the_api_take_the_same_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

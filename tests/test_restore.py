@@ -515,3 +515,11 @@ def test_the_task_and_setting_follow_the_model_and_outputs_are_checked_first(tmp
     assert "cannot write results there" in capsys.readouterr().err and time.perf_counter() - started < 5
     assert main(["restore", src, "-o", str(tmp_path / "o.png"), "--model", "scn"]) == 2
     assert "or give --task" in capsys.readouterr().err
+
+
+def test_a_refused_picture_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "text.png").write_text("not a picture")
+    proc = subprocess.run([sys.executable, "-m", "scn.cli.main", "restore", str(tmp_path / "text.png"), "-o",
+                           str(tmp_path / "o.png"), "--task", "sr"], capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"scn restore: {tmp_path / 'text.png'}: not an image file Pillow can read"]
