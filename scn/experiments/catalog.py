@@ -210,9 +210,10 @@ def _factorial(budget: Budget) -> tuple[Study, ...]:
                                                                                        ("jpeg", 10)))
 
 
-# The start each architecture trains with past warm-up (`long`): the better of the factorial's two (its
-# table in docs/experiments.md)
-LONG_STARTS = {"wdsr": "identity", "wdsr_res2": "identity", "scn": "identity", "scn_zero_ends": "identity"}
+# The start each architecture trains with past warm-up (`long`): the better of the factorial's two at the cpu
+# budget on x2 and sigma 25 (docs/experiments.md, factorial): WDSR the reference init (x2 Set5 35.34 vs 35.13;
+# sigma 25 equal), the three with a doubled finest-level residual the identity start (SCN +0.38 / +0.98 dB)
+LONG_STARTS = {"wdsr": "reference", "wdsr_res2": "identity", "scn": "identity", "scn_zero_ends": "identity"}
 
 
 def _long(budget: Budget) -> tuple[Study, ...]:

@@ -318,37 +318,42 @@ def factorial_tables(sr: StudyRecords) -> list[str]:
 GAP_BUDGETS = ("cpu", "cpu-long", "cpu-16x", "paper-size")
 
 
-def gap_groups(records: list[Record]) -> list[tuple[StudyRecords, str]]:
-    """(x2 SCN-vs-WDSR records of a budget, start) for every budget and start with both networks run."""
+GAP_PAIRINGS = (  # (what starts, SCN's variant, WDSR's variant) in the `pair` experiment
+    ("reference init", "scn", "wdsr"),
+    ("identity start", "scn_id", "wdsr_id"),
+    ("SCN identity, WDSR reference (each one's better start at the cpu budget)", "scn_id", "wdsr"),
+)
+
+
+def gap_groups(records: list[Record]) -> list[tuple[StudyRecords, str, str, str]]:
+    """(x2 records of a budget, starts, SCN variant, WDSR variant) for every budget and pairing with both run."""
     out = []
     for name in GAP_BUDGETS:
         for sr in gather(records, EXPERIMENTS["pair"], BUDGETS[name]):
-            for start, sfx in (("reference", ""), ("identity", "_id")):
-                if sr.runs.get("scn" + sfx) and sr.runs.get("wdsr" + sfx):
-                    out.append((sr, start))
+            for starts, scn, wdsr in GAP_PAIRINGS:
+                if sr.runs.get(scn) and sr.runs.get(wdsr):
+                    out.append((sr, starts, scn, wdsr))
     return out
 
 
-def curve_gap(sr: StudyRecords, sfx: str) -> tuple[list[int], list[Paired]]:
+def curve_gap(sr: StudyRecords, scn: str, wdsr: str) -> tuple[list[int], list[Paired]]:
     """Steps and, at each, the SCN - WDSR validation PSNR differences paired by seed."""
     curves = {}
-    for name in ("scn", "wdsr"):
-        curves[name] = {int(r.unit["seed"]): dict(zip(r.curve()[0], r.curve()[1])) for r in sr.runs[name + sfx]}
-    seeds = sorted(set(curves["scn"]) & set(curves["wdsr"]))
+    for name in (scn, wdsr):
+        curves[name] = {int(r.unit["seed"]): dict(zip(r.curve()[0], r.curve()[1])) for r in sr.runs[name]}
+    seeds = sorted(set(curves[scn]) & set(curves[wdsr]))
     steps = sorted(set.intersection(*[set(curves[n][s]) for n in curves for s in seeds])) if seeds else []
-    return steps, [paired({s: curves["scn"][s][t] for s in seeds}, {s: curves["wdsr"][s][t] for s in seeds})
+    return steps, [paired({s: curves[scn][s][t] for s in seeds}, {s: curves[wdsr][s][t] for s in seeds})
                    for t in steps]
 
 
 def gap_table(records: list[Record]) -> list[str]:
-    head = ["budget", "size", "start", "steps", "seeds", *[f"{d}: SCN - WDSR" for d in TEST_SETS["sr"]]]
+    head = ["budget", "size", "starts", "steps", "seeds", *[f"{d}: SCN - WDSR" for d in TEST_SETS["sr"]]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for sr, start in gap_groups(records):
-        sfx = "" if start == "reference" else "_id"
+    for sr, starts, scn, wdsr in gap_groups(records):
         b = sr.budget
-        gaps = [paired(sr.by_seed("scn" + sfx, "default", d), sr.by_seed("wdsr" + sfx, "default", d))
-                for d in TEST_SETS["sr"]]
-        lines.append(f"| `{b.name}` | {b.features} features x {b.blocks} blocks, {b.patch}-px patches | {start} | "
+        gaps = [paired(sr.by_seed(scn, "default", d), sr.by_seed(wdsr, "default", d)) for d in TEST_SETS["sr"]]
+        lines.append(f"| `{b.name}` | {b.features} features x {b.blocks} blocks, {b.patch}-px patches | {starts} | "
                      f"{b.steps:,} | {gaps[0].n} | " + " | ".join(_interval(g) for g in gaps) + " |")
     return lines
 
@@ -361,16 +366,20 @@ def plot_gap(records: list[Record], path: Path) -> Path | None:
         return None
     fig = Figure(figsize=(8, 4.2))
     ax = fig.subplots()
-    for sr, start in groups:
-        steps, pairs = curve_gap(sr, "" if start == "reference" else "_id")
+    style = {GAP_PAIRINGS[0][0]: "s--", GAP_PAIRINGS[1][0]: "o-", GAP_PAIRINGS[2][0]: "^-."}
+    low, high = 0.0, 0.0
+    for sr, starts, scn, wdsr in groups:
+        steps, pairs = curve_gap(sr, scn, wdsr)
         if not steps:
             continue
         mean = [p.mean for p in pairs]
-        line = ax.plot(steps, mean, "o-" if start == "identity" else "s--", ms=3,
-                       label=f"{sr.budget.name}, {start} start ({pairs[0].n} seeds)")[0]
+        low, high = min(low, *mean), max(high, *mean)
+        line = ax.plot(steps, mean, style[starts], ms=3,
+                       label=f"{sr.budget.name}, {starts.split(' (')[0]} ({pairs[0].n} seeds)")[0]
         if pairs[0].n > 1:
             ax.fill_between(steps, [p.interval[0] for p in pairs], [p.interval[1] for p in pairs],
-                            color=line.get_color(), alpha=0.15)
+                            color=line.get_color(), alpha=0.12)
+    ax.set_ylim(low - 0.3, high + 0.3)  # the means in view; a 2-seed interval can be wider than the plot
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xscale("log")
     ax.set(xlabel="step (log)", ylabel="SCN - WDSR, Set5 validation PSNR (dB)",
