@@ -1,12 +1,15 @@
 """Self-describing checkpoints: safetensors whose metadata rebuild the model with no other file.
 
 Metadata keys: `format` = "scn", `format_version`, `config` (JSON of every ModelConfig field), each field again
-as its own key for people reading the header (`arch`, `num_blocks`, ...), `scn_version`, `dtype`, and free-form
-`notes` (training notes). Weights are loaded only through safetensors: nothing is ever unpickled.
+as its own key for people reading the header (`arch`, `num_blocks`, ...), `scn_version`, `dtype`, free-form
+`notes` (training notes), and `data_sha256`, the sha256 of the tensor bytes, checked on load (a bit flipped on
+disk is caught; safetensors itself checks only the header). Weights are loaded only through safetensors: nothing
+is ever unpickled.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -39,7 +42,26 @@ def save_model(model: RestorationNet, path: str | os.PathLike[str], *, half: boo
     metadata.update({k: str(v) for k, v in config.to_dict().items()})
     metadata.update(extra_metadata or {})
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+
+    def write(tmp: str) -> None:  # the tensor bytes do not depend on the header: hash them, then write again
+        save_file(tensors, tmp, metadata=metadata)
+        save_file(tensors, tmp, metadata={**metadata, DATA_HASH: data_sha256(tmp)})
+
+    return atomic_write(path, write)
+
+
+DATA_HASH = "data_sha256"
+
+
+def data_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a safetensors file's tensor bytes (all after its header)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        header = int.from_bytes(f.read(8), "little")
+        f.seek(8 + header)
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -67,6 +89,9 @@ def load_model(path: str | os.PathLike[str], *, device: str | torch.device = "cp
         config = ModelConfig.from_dict(json.loads(metadata["config"]))
     except (json.JSONDecodeError, ConfigError, TypeError) as e:
         raise CheckpointError(f"{path}: its model config cannot be read: {e}") from None
+    if DATA_HASH in metadata and data_sha256(path) != metadata[DATA_HASH]:
+        raise CheckpointError(f"{path}: damaged: its weights fail their checksum (the file changed on disk after it "
+                              "was written); use another copy, or the run's checkpoint before it")
     model = build(config)
     tensors: dict[str, Any] = {}
     with safe_open(str(path), framework="pt") as f:

@@ -194,8 +194,9 @@ def load_pretrained(entry: Pretrained):
     path = shipped_path(entry)
     digest = sha256_of(path)
     if digest != entry.sha256:
-        raise ZooError(f"shipped weights {entry.file} fail their checksum ({digest[:12]}... != "
-                       f"{entry.sha256[:12]}...): reinstall scn")
+        raise ZooError(f"shipped weights {path} fail their checksum ({digest[:12]}... != {entry.sha256[:12]}...): "
+                       "the file was damaged or replaced; repair it with `pip install --force-reinstall scn` "
+                       f"(from a checkout: `git checkout -- scn/weights/{entry.file}`)")
     return load_model(path)
 
 

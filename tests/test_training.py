@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import signal
 import subprocess
@@ -234,6 +235,67 @@ def test_stopped_then_resumed_equals_uninterrupted(uninterrupted: tuple[Path, Pa
     assert seconds == sorted(seconds), "the log's training time keeps counting across the resume"
 
 
+def flip_a_bit(path: Path, at: float = 0.6) -> None:
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at)] ^= 0x08
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["bit flip", "truncated"])
+def test_a_damaged_checkpoint_resumes_from_the_one_before_and_equals_uninterrupted(
+        uninterrupted: tuple[Path, Path], tmp_path: Path, damage: str) -> None:
+    """The last two states are kept, each with its sha256 (a flipped bit loads silently in torch's format); a
+    damaged latest one is named in one line and the run resumes from the one before, ending as the run that was
+    never stopped ends, bit for bit."""
+    cfg, full = uninterrupted
+    stopped = tmp_path / "stopped"
+    proc = run_train(str(cfg), "--out", str(stopped))
+    deadline = time.time() + 120
+    while not (stopped / "checkpoint.prev.pt").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    latest = stopped / "checkpoint.pt"
+    if not latest.exists():  # stopped between the two renames: the previous state alone is there
+        latest.write_bytes((stopped / "checkpoint.prev.pt").read_bytes())
+    if damage == "bit flip":
+        flip_a_bit(latest)
+    else:
+        latest.write_bytes(latest.read_bytes()[:1000])
+    resumed = run_train(str(cfg), "--out", str(stopped), "--resume")
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()
+    note = [line for line in resumed.stderr.read().decode().splitlines() if "checkpoint.prev.pt" in line]
+    assert len(note) == 1 and str(latest) in note[0] and "resuming from checkpoint.prev.pt (step" in note[0], note
+    a, b = scn.load_model(full / "final.safetensors"), scn.load_model(stopped / "final.safetensors")
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(va, vb), k
+    steps = [int(r["step"]) for r in read_log(stopped / "log.csv")]
+    assert steps == sorted(set(steps)) and steps[-1] == 300
+
+
+def test_damaged_states_and_weights_are_one_line_errors(tmp_path: Path, capsys) -> None:
+    from scn.training.checkpointing import load_latest_state, load_state, save_state
+
+    path = tmp_path / "checkpoint.pt"
+    save_state({"step": 1, "w": torch.ones(100_000)}, path)  # mostly tensor bytes: a flip at half-way hits them
+    save_state({"step": 2, "w": torch.ones(100_000) * 2}, path)
+    assert load_state(tmp_path / "checkpoint.prev.pt")["step"] == 1 and load_latest_state(path)[1] == ""
+    flip_a_bit(path, 0.5)
+    with pytest.raises(scn.ScnError, match="checkpoint.pt is damaged: it fails its checksum"):
+        load_state(path)
+    state, note = load_latest_state(path)
+    assert state["step"] == 1 and "resuming from checkpoint.prev.pt (step 1)" in note
+    flip_a_bit(tmp_path / "checkpoint.prev.pt", 0.5)
+    with pytest.raises(scn.ScnError, match="damaged"):
+        load_latest_state(path)
+    weights = scn.save_model(scn.create_model("scn_x2", num_blocks=1, num_features=8), tmp_path / "m.safetensors")
+    flip_a_bit(weights, 0.9)
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in.png")
+    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--model", str(weights)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{weights}: damaged: its weights fail their checksum" in err[0]
+
+
 def test_budgeted_run_resumed_with_more_time_trains_past_its_first_plan(tmp_path: Path) -> None:
     """--time-budget plans the total from the measured speed; a resume with a new budget plans anew (it used to
     stop at the first invocation's total, with the LR still high) and ends with its schedule run out."""
@@ -309,7 +371,7 @@ def test_full_disk_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path: Path
     calls = {"n": 0}
 
     def flaky_save(obj, f, *a, **k):
-        calls["n"] += 1
+        calls["n"] += not isinstance(f, io.BytesIO)  # files, not the state serialised in memory to be sealed
         if calls["n"] >= 2:  # the second checkpoint hits a full disk
             with open(f, "wb") as fh:
                 fh.write(b"partial")
@@ -320,8 +382,8 @@ def test_full_disk_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path: Path
     assert main(["train", str(cfg), "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("scn train: error: cannot write") and "no space left on device" in err[-1]
-    state = torch.load(out / "checkpoint.pt", weights_only=True)  # the first checkpoint, intact
-    assert state["step"] == 4
+    state = ck.load_state(out / "checkpoint.pt")  # the first checkpoint, intact
+    assert state["step"] == 4 and not (out / "checkpoint.prev.pt").exists()
     assert not list(out.glob(".*.tmp"))
 
 

@@ -7,6 +7,7 @@ import csv
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ from ..evaluation.runner import load_test_set, run_benchmark
 from ..progress import Progress
 from ..registry import get_config
 from ..tasks import get_task
-from .checkpointing import TrainError, atomic_write, load_state, save_state, write_error
+from .checkpointing import (TrainError, atomic_write, load_latest_state, load_state, previous_path, save_state,
+                            write_error)
 from .config import TrainConfig
 from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
@@ -273,9 +275,12 @@ class Trainer:
                 self.writer = None
         state_path = self.out / STATE_FILE
         if self.resume:
-            if not state_path.exists():
+            if not state_path.exists() and not previous_path(state_path).exists():
                 raise TrainError(f"resume asked for, but there is no {STATE_FILE} in {self.out}; start a new run instead")
-            self.load(load_state(state_path))
+            state, note = load_latest_state(state_path)
+            if note and self.dist.main:
+                print(f"scn train: {note}", file=sys.stderr)
+            self.load(state)
             if self.time_budget_s > 0:
                 self.plan_resumed_budget()
             if self.dist.main:
