@@ -4,6 +4,8 @@ images and compare before / after."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import socket
 import sys
 from typing import Any
 
@@ -34,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise ScnError(f"cannot listen on {args.host}:{args.port} ({e.strerror or e}); try another --port") from None
     host, port = server.server_address[:2]
+    if not ipaddress.ip_address(socket.gethostbyname(args.host)).is_loopback:
+        print(f"scn serve: warning: listening on {args.host}: anyone who can reach this computer can use the page "
+              "(it has no authentication); leave --host at 127.0.0.1 to keep it to yourself", file=sys.stderr)
     print(f"scn serve: open http://{host}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
         server.serve_forever()

@@ -7,7 +7,11 @@ Pillow. Outputs are written to a temporary name and renamed, so a crash leaves n
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +99,29 @@ def image_from_tensor(y: torch.Tensor) -> np.ndarray:
     return y.permute(1, 2, 0).numpy()
 
 
+@contextlib.contextmanager
+def _native_stderr_quiet(active: bool) -> Iterator[None]:
+    """Keep a C library's messages off stderr while it decodes (libtiff prints every complaint about a damaged
+    TIFF there, around the one-line error that follows). Only for TIFF files, briefly: fd 2 is the process's."""
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _is_tiff(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) in (b"II*\x00", b"MM\x00*")
+
+
 def _png_header(path: Path) -> tuple[int, int, int, int] | None:
     """(width, height, bit depth, colour type) of a PNG, None for other files."""
     with open(path, "rb") as f:
@@ -149,10 +176,11 @@ def read_picture(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pict
                 raise ImageError(f"{path}: unreadable 16-bit PNG ({type(e).__name__})") from None
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")  # Pillow's notes on damaged files ('Corrupt EXIF data', ...): the
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # file reads, or fails in one line
             saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
             try:
-                with Image.open(path) as im:
+                with _native_stderr_quiet(_is_tiff(path)), Image.open(path) as im:
                     _check_pixels(path, im.width, im.height, max_pixels)
                     im.load()
                     icc = im.info.get("icc_profile")

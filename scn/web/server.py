@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import queue
+import sys
 import tempfile
 import threading
 import time
@@ -42,6 +43,7 @@ STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD = 40 * 2 ** 20  # bytes
 MAX_PIXELS = 16_000_000  # per uploaded image
 KEEP_JOBS = 20  # finished jobs kept for download
+CLIENT_TIMEOUT = 60.0  # seconds a connection may sit silent
 DRAIN_LIMIT = 2 ** 30  # read at most this much of a refused body, so the browser sees the reply
 
 
@@ -232,6 +234,7 @@ class Handler(BaseHTTPRequestHandler):
 
     service: RestoreService  # set on the subclass `make_server` builds
     server_version = "scn-serve"
+    timeout = CLIENT_TIMEOUT  # a client that stops sending (mid-upload, or never) lets go of its thread
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # quiet: the page is for one person
@@ -310,7 +313,14 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.rstrip("/") != "/api/jobs":
             self._error("not found", HTTPStatus.NOT_FOUND)
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._error("a bad Content-Length header; send the image as multipart/form-data")
+            self.close_connection = True
+            return
         if length > 2 * self.service.max_upload + 65536:  # refused without keeping it in memory
             self._drain(length)
             self._error(f"the upload is {length / 2 ** 20:.1f} MB; the limit is "
@@ -318,6 +328,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = self.rfile.read(length)
+        if len(body) < length:  # the client went away mid-upload: no one to answer
+            self.close_connection = True
+            return
         try:
             files = _form_files(self.headers.get("Content-Type", ""), body)
             if "image" not in files:
@@ -358,6 +371,18 @@ def make_server(host: str = "127.0.0.1", port: int = 8000, service: RestoreServi
                 ) -> ThreadingHTTPServer:
     """The HTTP server (not started: call `serve_forever`); port 0 picks a free one."""
     handler = type("BoundHandler", (Handler,), {"service": service or RestoreService()})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = QuietServer((host, port), handler)
     server.daemon_threads = True
     return server
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A client that hangs up or stalls is the client's business: no traceback on the server's terminal. Anything
+    else is reported in one line (the request fails; the server goes on)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        print(f"scn serve: a request from {client_address[0]} failed: {type(error).__name__}: {error}",
+              file=sys.stderr)
