@@ -84,3 +84,15 @@ def test_benchmark_reports_progress_in_a_log(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "scn.cli.main", "benchmark", "--task", "denoise", "--sigma", "25",
                            "--data", str(tmp_path / "set"), "--method", "identity"], capture_output=True, text=True)
     assert proc.returncode == 0 and "benchmark denoise: 1/1 images (100%)" in proc.stderr
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    from scn.cli.main import build_parser
+
+    parser = build_parser()
+    missing = []
+    for action in parser._actions:
+        for name, sub in (action.choices or {}).items() if isinstance(action.choices, dict) else ():
+            missing += [f"{name} {'/'.join(a.option_strings)}" for a in sub._actions
+                        if a.option_strings and a.help is None]
+    assert missing == []

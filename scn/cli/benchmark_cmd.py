@@ -23,7 +23,7 @@ def add_parser(sub: Any) -> None:
                        description="Score methods side by side on folders of clean images "
                                    "(SR: Y PSNR/SSIM, border=scale; denoise/jpeg: gray, or RGB with --color; no "
                                    "crop).")
-    p.add_argument("--task", choices=tuple(TASKS), required=True)
+    p.add_argument("--task", choices=tuple(TASKS), required=True, help="the task to score (required)")
     for task in TASKS.values():  # one flag per task's setting: --scale, --sigma, --quality
         p.add_argument(task.flag, type=int, nargs="+", help=f"{task.name}: the {task.setting}(s) to score at")
     p.add_argument("--data", nargs="+", required=True, metavar="DIR",
@@ -39,7 +39,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--csv", metavar="FILE", help="write per-set rows as CSV")
     p.add_argument("--save-images", metavar="DIR", help="write every output as DIR/method/set/setting/name.png")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar, nor its log lines")
     p.set_defaults(run=run)
 
 

@@ -18,9 +18,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--model", required=True, metavar="NAME|PATH",
                    help="a checkpoint or a shipped model (`scn models --pretrained`)")
     add_task_options(p, None, "with `--model scn` or a registered name: the shipped model for this task")
-    p.add_argument("--format", choices=("onnx", "pt2", "torchscript"), default="onnx")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--format", choices=("onnx", "pt2", "torchscript"), default="onnx", help="default %(default)s")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     p.set_defaults(run=run)
 
 

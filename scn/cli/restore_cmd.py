@@ -53,7 +53,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--recursive", action="store_true", help="also restore the images in folders' subfolders "
                                                             "(mirrored under OUT)")
     p.add_argument("--jpeg-quality", type=int, default=95, help="quality of JPEG (and lossy WebP) outputs")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar, nor its log lines")
     p.set_defaults(run=run)
 
 

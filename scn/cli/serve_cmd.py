@@ -18,7 +18,7 @@ def add_parser(sub: Any) -> None:
                        description="Serve a page to restore images with the shipped models (or --model "
                                    "checkpoints) and compare before / after. Local only unless --host says otherwise.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this computer only)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default %(default)s; 0: any free one)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--model", action="append", default=[], metavar="CHECKPOINT",
                    help="also offer this checkpoint on the page (repeatable)")

@@ -22,7 +22,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--time-budget", type=float, default=0.0, metavar="SECONDS",
                    help="end the run after about this long, scaling the schedule to it")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar, nor its log lines")
     p.set_defaults(run=run)
 
 
