@@ -18,9 +18,11 @@ import yaml
 from PIL import Image
 
 import scn
+from conftest import needs_shared
 from scn.cli.main import main
 from scn.data.resize import imresize
 from scn.training import config_from_dict, load_config
+from scn.training.checkpointing import load_state
 from scn.training.data import PatchDataset, StepBatchSampler, cached_lr, load_training_images
 from scn.training.plot import baseline_in_view, plot_curves
 from scn.training.schedule import lr_factor
@@ -304,11 +306,11 @@ def test_budgeted_run_resumed_with_more_time_trains_past_its_first_plan(tmp_path
     torch_threads = torch.get_num_threads()
     try:
         assert main(["train", str(cfg), "--out", str(out), "--time-budget", "1.5", "--no-progress"]) == 0
-        first = torch.load(out / "checkpoint.pt", weights_only=True)["step"]
+        first = load_state(out / "checkpoint.pt")["step"]
         assert main(["train", str(cfg), "--out", str(out), "--resume", "--time-budget", "1.5", "--no-progress"]) == 0
     finally:
         torch.set_num_threads(torch_threads)
-    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    state = load_state(out / "checkpoint.pt")
     assert 20 < first < state["step"] == state["total_steps"] < 10**6
     assert state["step"] > first + 20, (first, state["step"])
     rows = read_log(out / "log.csv")
@@ -646,3 +648,40 @@ def test_exponent_numbers_without_a_dot_are_numbers(tmp_path: Path) -> None:
         config_from_dict(tiny_config(tmp_path, steps="1.5e0"))
     with pytest.raises(scn.ConfigError, match="must be of type float"):
         config_from_dict(tiny_config(tmp_path, lr="fast1e-4"))
+
+
+def test_holdout_pictures_validate_and_never_train(tmp_path: Path) -> None:
+    data = tiny_config(tmp_path, task="denoise")
+    train_folder = Path(data["data"]["train"][0])
+    held = ["img1.png", "img3.png"]
+    data["data"].update(holdout=[f"{train_folder.name}/{n}" for n in held], val=["holdout"])
+    cfg = config_from_dict(data)
+    images = load_training_images(cfg)
+    assert len(images) == 2  # 4 pictures, 2 held out
+    gray = [np.asarray(Image.open(train_folder / n).convert("L")) for n in held]
+    assert not any(np.array_equal(img, g) for img in images for g in gray)
+    out = tmp_path / "run"
+    assert main(["train", str(write_config(tmp_path, data)), "--out", str(out), "--no-progress"]) == 0
+    assert any(r["val_psnr"] for r in read_log(out / "log.csv"))  # validated on the held-out pictures
+    data["data"]["holdout"] = [f"{train_folder.name}/nope.png"]
+    with pytest.raises(scn.ConfigError, match="not a picture of the training folders"):
+        load_training_images(config_from_dict(data))
+    data["data"]["holdout"] = []
+    with pytest.raises(scn.ConfigError, match="lists no pictures"):
+        config_from_dict(data)
+
+
+@needs_shared
+def test_no_training_stage_reads_its_validation_pictures() -> None:
+    """Every committed config that validates on held-out pictures (data.val: [holdout]) trains on none of them."""
+    from scn.training.config import holdout_files
+    from scn.training.data import training_files
+
+    checked = 0
+    for path in sorted((ROOT / "configs").rglob("*.yaml")):
+        config = load_config(path)
+        if "holdout" in config.data.val:
+            held = {p.resolve() for p in holdout_files(config)}
+            assert held and not held & {p.resolve() for p in training_files(config)}, path
+            checked += 1
+    assert checked >= 1

@@ -76,15 +76,20 @@ def load_test_set(folder: str | Path, task: str, channels: int | None = None) ->
     """Every image of `folder`: RGB for colour tasks (SR) or `channels=3` (gray files repeated to 3 channels),
     gray (Y) for the others."""
     folder = Path(folder)
+    return load_test_files(list_images(folder), folder.resolve().name, task, channels)
+
+
+def load_test_files(paths: list[Path], name: str, task: str, channels: int | None = None) -> TestSet:
+    """The given image files as a test set called `name` (read as `load_test_set` reads a folder's)."""
     images = []
     color = (channels or get_task(task).channels) == 3
-    for path in list_images(folder):
+    for path in paths:
         im = read_image(path)
         if color:
             images.append(TestImage(path.stem, as_rgb(im), gray_file=im.mode in ("L", "1", "I;16", "I")))
         else:
             images.append(TestImage(path.stem, as_gray(im)))
-    return TestSet(folder.resolve().name, images)
+    return TestSet(name, images)
 
 
 def _check_size(image: TestImage, dataset: str, task: str, setting: int) -> None:

@@ -50,7 +50,8 @@ class DataSection:
     the share of a colour model's denoising / JPEG patches made gray (R = G = B) before degradation, so it learns
     that a gray picture's chroma is all noise (0 = off, the paper). scales: every training image also enters
     down-scaled by these factors (MATLAB bicubic), as DnCNN's data does with 1, 0.9, 0.8, 0.7 ([1] = as is, the
-    paper)."""
+    paper). holdout: pictures of the training folders ('FOLDER/FILE', e.g. 'BSD200/2092.png') that no step trains
+    on; `val: [holdout]` validates on them, so stages are chosen on pictures no reported table uses."""
 
     train: list[str] = field(default_factory=list)
     val: list[str] = field(default_factory=list)
@@ -62,6 +63,7 @@ class DataSection:
     val_max_images: int = 0
     gray_fraction: float = 0.0
     scales: list[float] = field(default_factory=lambda: [1.0])
+    holdout: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -248,9 +250,26 @@ def load_config(path: str | Path, assignments: list[str] | None = None) -> Train
     data = apply_overrides(read_yaml(Path(path)), assignments or [])
     config = _build(TrainConfig, data, "")
     config.data.train = [data_folder(f) for f in config.data.train]
-    config.data.val = [data_folder(f) for f in config.data.val]
+    config.data.val = [f if f == HOLDOUT else data_folder(f) for f in config.data.val]
     validate(config)
     return config
+
+
+HOLDOUT = "holdout"  # a data.val entry: the pictures data.holdout keeps out of training
+
+
+def holdout_files(config: TrainConfig) -> list[Path]:
+    """The files data.holdout names, found in the training folders; ConfigError for a name found in none."""
+    folders = {Path(f).name: Path(f) for f in config.data.train}
+    files = []
+    for name in config.data.holdout:
+        folder, file = Path(name).parts
+        path = folders.get(folder, Path("/nonexistent")) / file
+        if not path.is_file():
+            raise ConfigError(f"data.holdout names {name}, which is not a picture of the training folders "
+                              f"({', '.join(folders) or 'none'})")
+        files.append(path)
+    return files
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
@@ -296,6 +315,12 @@ def validate(c: TrainConfig) -> None:
                           "(e.g. [1, 0.9, 0.8, 0.7]; [1] uses the images as they are)")
     if len(set(scales)) != len(scales):
         raise ConfigError(f"data.scales={scales!r} repeats a factor; list each once")
+    if len(set(c.data.holdout)) != len(c.data.holdout) or not all(
+            isinstance(h, str) and len(Path(h).parts) == 2 for h in c.data.holdout):
+        raise ConfigError(f"data.holdout={c.data.holdout!r} must list pictures of the training folders once each, "
+                          "as 'FOLDER/FILE' (e.g. 'BSD200/2092.png')")
+    if HOLDOUT in c.data.val and not c.data.holdout:
+        raise ConfigError(f"data.val names '{HOLDOUT}' but data.holdout lists no pictures")
     grid = task.grid(model.channels)
     if c.data.patch_size % grid:
         raise ConfigError(f"data.patch_size={c.data.patch_size} must be a multiple of {grid} for "

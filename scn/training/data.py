@@ -22,7 +22,7 @@ from ..data.degrade import modcrop
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
 from ..data.resize import imresize
 from ..tasks import get_task
-from .config import TrainConfig
+from .config import TrainConfig, holdout_files
 
 FULL_RANGE_LUMA = np.array([0.299, 0.587, 0.114])  # BT.601 weights, full swing: how a colour photo turns gray
 LR_BORDER = 2  # SR crops avoid a 2-pixel LR border (the reference code)
@@ -56,6 +56,13 @@ def cached_lr(hr: np.ndarray, scale: int, cache_dir: Path) -> np.ndarray:
     return lr
 
 
+def training_files(config: TrainConfig) -> list[Path]:
+    """The pictures training reads: every image of the training folders but those data.holdout keeps for
+    validation, in folder order."""
+    held_out = {p.resolve() for p in holdout_files(config)}
+    return [p for folder in config.data.train for p in list_images(folder) if p.resolve() not in held_out]
+
+
 def load_training_images(config: TrainConfig) -> list[np.ndarray]:
     """Every clean image of the training folders: uint8 RGB for colour models (SR; colour denoising and JPEG),
     uint8 gray (Y) otherwise; each once per factor of data.scales (down-scaled by MATLAB bicubic), in folder order
@@ -65,18 +72,17 @@ def load_training_images(config: TrainConfig) -> list[np.ndarray]:
     scale = task.model_scale(config.task.scale)
     need = (patch + 2 * LR_BORDER) * scale if scale > 1 else patch
     images, too_small = [], []
-    for folder in config.data.train:
-        for path in list_images(folder):
-            im = read_image(path)
-            original = as_rgb(im) if color else as_gray(im)
-            for factor in config.data.scales:
-                arr = original if factor == 1 else imresize(original, float(factor))
-                if scale > 1:
-                    arr = modcrop(arr, scale)
-                if min(arr.shape[:2]) < need:
-                    too_small.append(path.name if factor == 1 else f"{path.name}@{factor:g}")
-                    continue
-                images.append(arr)
+    for path in training_files(config):
+        im = read_image(path)
+        original = as_rgb(im) if color else as_gray(im)
+        for factor in config.data.scales:
+            arr = original if factor == 1 else imresize(original, float(factor))
+            if scale > 1:
+                arr = modcrop(arr, scale)
+            if min(arr.shape[:2]) < need:
+                too_small.append(path.name if factor == 1 else f"{path.name}@{factor:g}")
+                continue
+            images.append(arr)
     if not images:
         raise ImageError(f"every training image is smaller than a patch needs ({need}x{need}); "
                          "lower data.patch_size")

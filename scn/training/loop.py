@@ -24,13 +24,13 @@ from ..allocator import keep_freed_memory
 from ..archs import RestorationNet, build
 from ..checkpoint import load_model, save_model
 from ..evaluation.methods import NetworkMethod, make_method
-from ..evaluation.runner import load_test_set, run_benchmark
+from ..evaluation.runner import load_test_files, load_test_set, run_benchmark
 from ..progress import Progress
 from ..registry import get_config
 from ..tasks import get_task
 from .checkpointing import (TrainError, atomic_write, load_latest_state, load_state, previous_path, save_state,
                             write_error)
-from .config import TrainConfig
+from .config import HOLDOUT, TrainConfig, holdout_files
 from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
 from .schedule import lr_factor
@@ -179,8 +179,9 @@ class Trainer:
             self.wrapped = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.dist.local_rank] if self.cuda else None,
                 find_unused_parameters=True)  # the last blocks' downward taps never reach the output
-        self.val_sets = [load_test_set(d, config.task.type, self.model_config.channels) for d in config.data.val] \
-            if self.dist.main else []
+        self.val_sets = [load_test_files(holdout_files(config), HOLDOUT, config.task.type, self.model_config.channels)
+                         if d == HOLDOUT else load_test_set(d, config.task.type, self.model_config.channels)
+                         for d in config.data.val] if self.dist.main else []
         if config.data.val_max_images > 0:
             for vs in self.val_sets:
                 vs.images = vs.images[: config.data.val_max_images]
