@@ -15,6 +15,7 @@ import dataclasses
 import torch
 
 from ..archs import RestorationNet
+from ..archs.scn import SCN, build_pyramid
 from ..config import ModelConfig
 from ..data.resize import resize_matrix
 from ..layers import WideBody, pad_multiple, pad_to_multiple
@@ -57,8 +58,6 @@ def match_residual(model: RestorationNet, x: torch.Tensor) -> list[float]:
     same body adds: its body's last gain and its taps' biases times one factor per block (the residual is linear
     in them), blocks in order, each measured on what the scaled blocks before it output. Separates SCN's larger
     initial residual from the larger steps its summed terms take. Returns the factors."""
-    from ..archs.scn import SCN, build_pyramid  # the architecture's own pyramid; archs import training nowhere
-
     if not isinstance(model, SCN) or not model.config.shared:
         raise ValueError("train.match_residual applies to SCN models with a shared body (arch 'scn')")
     c = model.config
