@@ -28,6 +28,7 @@ from PIL import Image
 
 from scn.web.server import RestoreService, make_server
 
+JOB_DEADLINE = 600.0  # an accepted job must end within this (one worker: the queue can be long under load)
 KINDS = ("good", "good", "good", "bad file", "oversized", "slow upload", "dropped upload", "unknown job", "no image")
 
 
@@ -70,6 +71,7 @@ class Soak:
     problems: list[str] = field(default_factory=list)
     accepted: dict[int, int] = field(default_factory=dict)  # job id -> picture index
     results: dict[int, str] = field(default_factory=dict)  # picture index -> sha256 of its first result
+    latencies: list[float] = field(default_factory=list)  # seconds from submission to the job's end
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None,
@@ -142,7 +144,8 @@ class Soak:
 
     def follow(self, job: int, index: int) -> None:
         """Poll a job to its end; its result must have its picture's size x2 and the same bytes every time."""
-        deadline = time.monotonic() + 120
+        submitted = time.monotonic()
+        deadline = submitted + JOB_DEADLINE
         while time.monotonic() < deadline:
             status, data = self.request("GET", f"/api/jobs/{job}?wait=1")
             reply = json.loads(data)
@@ -152,8 +155,10 @@ class Soak:
             if reply["state"] in ("done", "error"):
                 break
         else:
-            self.problem(f"job {job} did not end in 120 s")
+            self.problem(f"job {job} did not end in {JOB_DEADLINE:.0f} s")
             return
+        with self.lock:
+            self.latencies.append(time.monotonic() - submitted)
         if reply["state"] == "error":
             self.problem(f"job {job}: {reply.get('error')}")
             return
@@ -181,11 +186,14 @@ class Report:
     rss_warm_mb: float
     rss_end_mb: float
     rss_peak_mb: float
+    latencies: list[float] = field(default_factory=list)
 
     def summary(self) -> str:
+        waits = sorted(self.latencies) or [0.0]
+        wait = f"job latency median {waits[len(waits) // 2]:.1f} s, max {waits[-1]:.1f} s; "
         return (f"{sum(self.requests.values())} requests from {self.clients} clients in {self.seconds:.0f} s "
                 f"({', '.join(f'{k} {v}' for k, v in sorted(self.requests.items()))}); {self.jobs} jobs accepted, "
-                f"{self.unfinished} unfinished; replies: {', '.join(f'{k} {v}' for k, v in sorted(self.replies.items()))}; "
+                f"{self.unfinished} unfinished; {wait}replies: {', '.join(f'{k} {v}' for k, v in sorted(self.replies.items()))}; "
                 f"RSS after the first quarter {self.rss_warm_mb:.0f} MB, at the end {self.rss_end_mb:.0f} MB, "
                 f"peak {self.rss_peak_mb:.0f} MB; {len(self.problems)} problems")
 
@@ -230,7 +238,7 @@ def soak(seconds: float, clients: int = 16, seed: int = 0, max_upload: int = 2 *
     server.shutdown()
     server.server_close()
     return Report(elapsed, clients, soaker.requests, soaker.replies, soaker.problems, len(soaker.accepted),
-                  unfinished, rss["warm"], rss_mb(), rss["peak"])
+                  unfinished, rss["warm"], rss_mb(), rss["peak"], soaker.latencies)
 
 
 def main() -> int:

@@ -378,7 +378,10 @@ def make_server(host: str = "127.0.0.1", port: int = 8000, service: RestoreServi
 
 class QuietServer(ThreadingHTTPServer):
     """A client that hangs up or stalls is the client's business: no traceback on the server's terminal. Anything
-    else is reported in one line (the request fails; the server goes on)."""
+    else is reported in one line (the request fails; the server goes on). Connections wait in a queue of 128
+    while threads are busy (the standard library's 5 made the system reset clients under load: the soak test)."""
+
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
