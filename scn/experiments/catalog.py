@@ -205,7 +205,11 @@ def _factorial(budget: Budget) -> tuple[Study, ...]:
                          ("scn_zero_ends", "SCN zero ends")):
         claims.append(Claim(f"the identity start helps {label}", short + "_id", short))
     claims += [Claim("matched residual: SCN started at WDSR's residual size beats SCN", "scn_matched", "scn"),
-               Claim("matched residual: SCN started at WDSR's residual size beats WDSR", "scn_matched", "wdsr")]
+               Claim("matched residual: SCN started at WDSR's residual size beats WDSR", "scn_matched", "wdsr"),
+               Claim("matched residual: SCN started at WDSR's residual size equals WDSR", "scn_matched", "wdsr",
+                     same=True),
+               Claim("identity start: SCN equals WDSR with a doubled residual (the fusion adds nothing)", "scn_id",
+                     "wdsr_res2_id", same=True)]
     return tuple(Study(task, setting, variants, tuple(claims)) for task, setting in (("sr", 2), ("denoise", 25),
                                                                                        ("jpeg", 10)))
 
