@@ -220,7 +220,7 @@ evaluates under the field's protocol (docs/evaluation.md) on test sets only: Set
 (denoising), Classic5 (JPEG). Regenerate it with
 
 ```
-scn experiments run {names} --budget cpu --seeds 3      # trains; resumable: run it again after a stop
+{commands}
 scn experiments report                                  # this page, its plots, and records/ (the runs' logs)
 ```
 
@@ -397,6 +397,22 @@ def plot_gap(records: list[Record], path: Path) -> Path | None:
 FINDINGS = "findings.md"  # beside the plots: the hand-written reading of the numbers, kept across regenerations
 
 
+def rerun_commands(groups: list[StudyRecords]) -> list[str]:
+    """The `scn experiments run` lines that train what the page shows: per budget, the experiments with the
+    seeds every variant has (and the tasks run, when not all)."""
+    runs: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    for g in groups:
+        seeds = min(len(v) for v in g.runs.values() if v)
+        old = runs.get((g.budget.name, g.experiment.name), (seeds, set()))
+        runs[(g.budget.name, g.experiment.name)] = (min(old[0], seeds), old[1] | {g.study.task})
+    lines: dict[str, list[str]] = {}
+    for (budget, name), (seeds, tasks) in runs.items():
+        every = {s.task for s in EXPERIMENTS[name].studies(BUDGETS[budget])}
+        only = "" if tasks == every else " --tasks " + " ".join(sorted(tasks))
+        lines.setdefault(f" --budget {budget} --seeds {seeds}{only}", []).append(name)
+    return [f"scn experiments run {' '.join(names)}{rest}" for rest, names in lines.items()]
+
+
 def render(records: list[Record], doc: Path, plots: Path) -> Path:
     """Write `doc` (markdown) and its plots under `plots` (linked relative to `doc`); `plots/findings.md`, where a
     person wrote what the numbers show, goes in verbatim after the costs."""
@@ -406,9 +422,10 @@ def render(records: list[Record], doc: Path, plots: Path) -> Path:
         for budget in (b for b in BUDGETS.values() if b.name in present and b.name in experiment.budgets):
             groups.extend(gather(records, experiment, budget))
     budgets = sorted({g.budget.name for g in groups}, key=list(BUDGETS).index)
-    names = " ".join(dict.fromkeys(g.experiment.name for g in groups)) or "all"
+    commands = rerun_commands(groups) or ["scn experiments run all --budget cpu --seeds 3"]
+    commands[0] += "   # trains; resumable: run it again after a stop"
     described = " ".join(f"`{b}`: {BUDGETS[b].describe()}." for b in budgets) or "none run yet."
-    text = INTRO.format(margin=f"{EQUAL_MARGIN:.2f}", names=names, budgets=described,
+    text = INTRO.format(margin=f"{EQUAL_MARGIN:.2f}", commands="\n".join(commands), budgets=described,
                         jobs=" / ".join(str(BUDGETS[b].jobs) for b in budgets) or "2")
     findings = plots / FINDINGS
     reading = [findings.read_text().rstrip(), ""] if findings.is_file() else []
