@@ -9,7 +9,9 @@
 #   bash scripts/pack_gpu_data.sh sr     # here, then carry gpu_data with the run
 #   OUT=/some/folder DEADLINE=560 bash scripts/gpu_pair.sh
 #
-# DEVICE=cpu BUDGET=toy SKIP_CHECK=1 tries the whole recipe out on a CPU in a minute.
+# DEVICE=cpu BUDGET=toy SKIP_CHECK=1 tries the whole recipe out on a CPU in a minute. EXPERIMENT, VARIANTS, SEEDS
+# and JOBS choose the first suite instead (e.g. EXPERIMENT=factorial VARIANTS="scn_id wdsr" SEEDS=4: the runs the
+# committed records hold are reused, so only the new seeds train); SKIP_SPEED=1 keeps the check to exactness.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu_pair}
@@ -28,9 +30,9 @@ if [ -z "${SKIP_CHECK:-}" ]; then
     timeout 90 "$PY" -m pytest -q -p no:cacheprovider tests/test_packed.py tests/test_scale_conv.py \
         -k "cuda or equals_literal_equation" > "$work/check/exactness.txt" 2>&1
     tail -n 5 "$work/check/exactness.txt"
-    timeout 130 "$PY" benchmarks/speed_ratio.py --device cuda --repeats 10 --no-compile \
+    [ -n "${SKIP_SPEED:-}" ] || timeout 130 "$PY" benchmarks/speed_ratio.py --device cuda --repeats 10 --no-compile \
         --json "$work/check/speed_ratio.json" > "$work/check/speed_ratio.txt" 2>&1
-    tail -n 30 "$work/check/speed_ratio.txt"
+    tail -n 30 "$work/check/speed_ratio.txt" 2>/dev/null
 fi
 
 suite="$work/suite"
@@ -42,10 +44,12 @@ run_suite() {  # NAME SECONDS [options]: stop at SECONDS (TERM: every unit check
         --out "$suite" --no-progress "$@" 2>&1 | tee -a "$work/suite.txt"
 }
 t0=$(date +%s)
-run_suite pair $(($(left) - 60)) --seeds 2 --jobs 8
+experiment=${EXPERIMENT:-pair}
+run_suite "$experiment" $(($(left) - 60)) --seeds "${SEEDS:-2}" --jobs "${JOBS:-8}" --tasks sr \
+    ${VARIANTS:+--variants $VARIANTS}
 first=$(($(date +%s) - t0))
 # the factorial's other x2 cells (res2, zero ends, matched), if they fit at the pair's pace (10 runs vs 8)
-if [ $(($(left) - 60)) -gt $((first * 3 / 2)) ]; then
+if [ "$experiment" = pair ] && [ $(($(left) - 60)) -gt $((first * 3 / 2)) ]; then
     run_suite factorial $(($(left) - 60)) --tasks sr --seeds 2 --jobs 10
 fi
 echo "== report at $(($(date +%s) - started)) s"

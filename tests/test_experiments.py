@@ -206,6 +206,19 @@ def test_report_tables_from_given_records(tmp_path: Path) -> None:
     assert with_reading.index("A reading.") < with_reading.index("## Every claim") and "A reading." not in text
 
 
+def test_rerun_commands_name_the_variants_with_more_seeds(tmp_path: Path) -> None:
+    """Table 5 with 2 seeds for every variant and 4 for two of them: the page's commands retrain exactly that."""
+    units = [u for u in plan([EXPERIMENTS["table5"]], BUDGETS["cpu"], 4)
+             if u.seed < 2 or any(f"x2_{k}_" in u.key for k in ("wdsr", "scn_f16"))]
+    records = [fake_record("cpu", u.to_dict(), {"Set5": 30.0 + 0.01 * u.seed, "Set14": 28.0}) for u in units]
+    doc = tmp_path / "experiments.md"
+    render(records, doc, tmp_path / "plots")
+    lines = doc.read_text().splitlines()
+    assert "scn experiments run table5 --budget cpu --seeds 2" in lines
+    line = next(x for x in lines if x.startswith("scn experiments run table5 --budget cpu --seeds 4"))
+    assert set(line.split("--variants ")[1].split()) == {"baseline", "shared"}, line
+
+
 def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["experiments", "run", "table9"]) == 2
     assert "unknown experiment 'table9'" in capsys.readouterr().err

@@ -38,12 +38,15 @@ def output_and_grads(model: scn.RestorationNet, x: torch.Tensor, operator: str, 
     return y.detach(), grads
 
 
-def assert_same(model: scn.RestorationNet, x: torch.Tensor, layout: str | None, **forward: object) -> None:
+def assert_same(model: scn.RestorationNet, x: torch.Tensor, layout: str | None, tol: float = TOL,
+                **forward: object) -> None:
     y_lit, g_lit = output_and_grads(model, x, "literal", **forward)
     y_pack, g_pack = output_and_grads(model, x, "packed", layout, **forward)
-    assert (y_pack - y_lit).abs().max().item() <= TOL
+    def close(a: torch.Tensor, b: torch.Tensor) -> bool:  # within tol, scaled by the reference's size when > 1
+        return (a - b).abs().max().item() <= tol * max(1.0, b.abs().max().item())
+    assert close(y_pack, y_lit)
     for name, g in g_lit.items():
-        assert (g_pack[name] - g).abs().max().item() <= TOL, name
+        assert close(g_pack[name], g), name
     assert any(g.abs().max() > 1e-3 for g in g_lit.values())
 
 
@@ -182,8 +185,13 @@ def test_packed_equals_literal_on_cuda(cuda_fp32: None, fusion: dict, k: int, en
 
 @needs_cuda
 def test_packed_reference_size_on_cuda(cuda_fp32: None) -> None:
+    """The full-size model (35 convolutions deep, outputs up to ~7): cuDNN picks its algorithm per shape, and the
+    packed canvases have other shapes than the literal levels, so fp32 rounding differs more than in the small
+    models (on an H200: outputs 8.4e-5 apart at most, 1.2e-5 of the largest). A wrong gather or weight would be
+    off by 1e-1 or more, so here the bound is 1e-4 of the largest output (gradient)."""
     model = scn.create_model("scn_x2", align_corners=False).cuda().to(memory_format=torch.channels_last)
-    assert_same(model, torch.rand(8, 3, 48, 48, device="cuda").to(memory_format=torch.channels_last), None)
+    assert_same(model, torch.rand(8, 3, 48, 48, device="cuda").to(memory_format=torch.channels_last), None,
+                tol=1e-4)
 
 
 @needs_cuda

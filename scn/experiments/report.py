@@ -399,17 +399,29 @@ FINDINGS = "findings.md"  # beside the plots: the hand-written reading of the nu
 
 def rerun_commands(groups: list[StudyRecords]) -> list[str]:
     """The `scn experiments run` lines that train what the page shows: per budget, the experiments with the
-    seeds every variant has (and the tasks run, when not all)."""
-    runs: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    seeds every variant has (and the tasks run, when not all), then a line per larger seed count naming the
+    variants that have it (`--variants`)."""
+    seeds_of: dict[tuple[str, str], dict[str, int]] = {}  # (budget, experiment) -> variant -> seeds everywhere
+    tasks_of: dict[tuple[str, str], set[str]] = {}
     for g in groups:
-        seeds = min(len(v) for v in g.runs.values() if v)
-        old = runs.get((g.budget.name, g.experiment.name), (seeds, set()))
-        runs[(g.budget.name, g.experiment.name)] = (min(old[0], seeds), old[1] | {g.study.task})
+        key = (g.budget.name, g.experiment.name)
+        counts = seeds_of.setdefault(key, {})
+        for variant, runs in g.runs.items():
+            if runs:
+                counts[variant] = min(counts.get(variant, len(runs)), len(runs))
+        tasks_of.setdefault(key, set()).add(g.study.task)
     lines: dict[str, list[str]] = {}
-    for (budget, name), (seeds, tasks) in runs.items():
+    for (budget, name), counts in seeds_of.items():
+        if not counts:
+            continue
         every = {s.task for s in EXPERIMENTS[name].studies(BUDGETS[budget])}
+        tasks = tasks_of[(budget, name)]
         only = "" if tasks == every else " --tasks " + " ".join(sorted(tasks))
-        lines.setdefault(f" --budget {budget} --seeds {seeds}{only}", []).append(name)
+        base = min(counts.values())
+        lines.setdefault(f" --budget {budget} --seeds {base}{only}", []).append(name)
+        for n in sorted({c for c in counts.values() if c > base}):
+            more = " ".join(v for v, c in counts.items() if c >= n)
+            lines.setdefault(f" --budget {budget} --seeds {n}{only} --variants {more}", []).append(name)
     return [f"scn experiments run {' '.join(names)}{rest}" for rest, names in lines.items()]
 
 
