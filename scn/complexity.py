@@ -32,7 +32,7 @@ def conv_macs(config: ModelConfig, height: int, width: int, num_scales: int | No
     hp, wp = _padded(height, multiple), _padded(width, multiple)
     pix = [h * w for h, w in level_sizes(hp, wp, c.ratio, levels)]
     f, out = c.num_features, c.channels * c.scale * c.scale
-    total = pix[0] * (c.channels * f * 9 + f * out * 9)
+    total = pix[0] * (c.in_channels * f * 9 + f * out * 9)
     if c.scale > 1:
         total += pix[0] * c.channels * out * 25
     return total + c.architecture.body_macs(c, pix)

@@ -73,6 +73,7 @@ class ModelConfig:
     image_mean: float = 0.5
     shared: bool = True
     res_scale: float = 1.0
+    noise_map: bool = False
 
     def __post_init__(self) -> None:
         for key, value in LEGACY_ARCHS.get(self.arch, {}).items():
@@ -128,6 +129,9 @@ class ModelConfig:
                 f"resampler={self.resampler!r} needs 1/ratio to be an integer (ratio 1/2, 1/3, ...), "
                 f"got ratio={self.ratio:g}; use resampler='bilinear' for any ratio"
             )
+        if self.noise_map and self.task != "denoise":
+            raise ConfigError(f"noise_map=True (a noise-level input) applies to task 'denoise' only, not "
+                              f"{self.task!r}; leave it False")
         arch.check_config(self)
 
     # -- helpers --------------------------------------------------------------------------------------------------
@@ -147,6 +151,11 @@ class ModelConfig:
         if not 0.0 < ratio < 1.0:
             raise ConfigError(f"ratio={ratio} is not allowed; the level-to-level size ratio must be in (0, 1)")
         architecture(self.arch).check_eval_ratio(self, ratio)
+
+    @property
+    def in_channels(self) -> int:
+        """Channels of the network's input: the picture's, and the noise-level map's when `noise_map`."""
+        return self.channels + int(self.noise_map)
 
     def replace(self, **overrides: Any) -> "ModelConfig":
         """A copy with `overrides` applied; an unknown key is a ConfigError naming the allowed ones."""

@@ -94,6 +94,28 @@ def test_tiled_equals_untiled_on_a_real_photo(sr_ckpt: Path) -> None:
     assert psnr(a, b) > 50 and np.abs(a - b).max() <= 2
 
 
+def test_a_noise_map_denoiser_is_told_the_sigma_tiles_exactly_and_needs_one() -> None:
+    """A denoiser with a noise-level input gets the sigma asked for as its map: another sigma, another result;
+    tiled matches whole as for the other models; through `scn.restore` and the benchmark's method the same;
+    without a sigma, a one-line error that says to give one."""
+    from scn.evaluation.methods import NetworkMethod
+
+    model = scn.create_model("scn_small_denoise_rgb", noise_map=True, align_corners=False, **TINY).eval()
+    with torch.no_grad():
+        model.head.weight_v[:, 3:].normal_(0, 1.0)  # the map matters
+    pic = Picture(photo_crop()[:120, :100].astype(np.float32) / 255)
+    at25 = Restorer(model, tile=0, noise_level=25).restore(pic).color
+    assert np.abs(at25 - Restorer(model, tile=0, noise_level=50).restore(pic).color).max() > 1e-3
+    tiled = np.floor(Restorer(model, tile=48, noise_level=25).restore(pic).color * 255 + 0.5)
+    whole = np.floor(at25 * 255 + 0.5)
+    assert psnr(tiled, whole) > 50 and np.abs(tiled - whole).max() <= 2  # as tiles do without the map
+    np.testing.assert_allclose(scn.restore(pic.color, "denoise", sigma=25, model=model), at25, atol=1e-6)
+    method = NetworkMethod("m", ("denoise",), lambda s: model)
+    np.testing.assert_allclose(method.restore(pic.color, "denoise", 25), at25, atol=1e-6)
+    with pytest.raises(scn.ScnError, match="takes the noise level as an input: give the sigma"):
+        scn.restore(pic.color, "denoise", model=model)
+
+
 def test_a_model_that_is_not_tile_exact_is_restored_whole_or_warns(sr_ckpt: Path) -> None:
     """align_corners=True (the registry's default): whole when it fits the budget, so equal to the untiled run;
     forced tiles give one warning with how far they move this image; a tile-exact model gives none."""

@@ -685,3 +685,52 @@ def test_no_training_stage_reads_its_validation_pictures() -> None:
             assert held and not held & {p.resolve() for p in training_files(config)}, path
             checked += 1
     assert checked >= 1
+
+
+def test_a_noise_map_denoiser_trains_on_patches_told_their_level_and_validates(tmp_path: Path) -> None:
+    """model `noise_map`: each degraded patch comes with one more channel, sigma / 255 everywhere, the sigma its
+    noise was drawn with (the picture channels exactly as without the map); training and validation run."""
+    data = tiny_config(tmp_path, "denoise", steps=4, val_every=4)
+    colour = make_images(tmp_path / "colour")
+    data["model"]["name"] = "scn_denoise_rgb"
+    data["data"]["train"] = data["data"]["val"] = [str(colour)]
+    data["task"]["sigma"] = [0, 75]
+    plain = config_from_dict(data)
+    data["model"]["overrides"] = {"noise_map": True}
+    cfg = config_from_dict(data)
+    images = load_training_images(cfg)
+    for key in [(0, i) for i in range(6)]:
+        (x, y), (x0, y0) = PatchDataset(cfg, images)[key], PatchDataset(plain, images)[key]
+        assert x.shape == (4, 16, 16) and torch.equal(x[:3], x0) and torch.equal(y, y0)
+        level = float(x[3, 0, 0]) * 255
+        assert torch.all(x[3] == x[3, 0, 0]) and 0 <= level <= 75
+        assert abs(float((x[:3] - y).std()) * 255 - level) < 0.25 * level + 2  # the noise has that strength
+    out = tmp_path / "run"
+    assert main(["train", str(write_config(tmp_path, data)), "--out", str(out), "--no-progress"]) == 0
+    model = scn.load_model(out / "final.safetensors")
+    assert model.config.noise_map and model.head.in_channels == 4
+    assert float(read_log(out / "log.csv")[-1]["val_psnr"]) > 0
+
+
+def test_a_blind_denoiser_grown_a_noise_map_starts_as_itself_at_every_level() -> None:
+    """train.init of a shipped colour denoiser into the same network with `noise_map`: the map's weights start at
+    zero, so at step 0 it restores exactly as the blind one, whatever level it is told."""
+    from scn.archs import with_noise_map
+    from scn.models import create_model
+    from scn.training.loop import init_from
+    from scn.training.starts import noise_map_from_blind
+    from scn.zoo import WEIGHTS_DIR
+
+    path = WEIGHTS_DIR / "scn_denoise_rgb.safetensors"
+    blind = scn.load_model(path).eval()
+    grown = create_model("scn_small_denoise_rgb", **{**blind.config.to_dict(), "noise_map": True}).eval()
+    assert init_from(grown, str(path)) == []
+    x = torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        want = blind(x)
+        for sigma in (0.0, 25.0, 75.0):
+            torch.testing.assert_close(grown(with_noise_map(x, sigma)), want, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="noise-level input"):
+        noise_map_from_blind(grown, blind)
+    with pytest.raises(scn.ConfigError, match="applies to task 'denoise' only"):
+        create_model("scn_small_jpeg", noise_map=True)

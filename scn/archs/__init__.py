@@ -4,7 +4,7 @@ rules and registers its named configurations; `build(config)` makes the network 
 from __future__ import annotations
 
 from ..config import ModelConfig
-from .base import RestorationNet
+from .base import RestorationNet, with_noise_map
 from .scn import SCN
 from .wdsr import WDSR
 from .unet import UNetStyle
@@ -16,4 +16,4 @@ def build(config: ModelConfig) -> RestorationNet:
     return config.architecture(config)
 
 
-__all__ = ["build", "RestorationNet", "SCN", "WDSR", "UNetStyle", "PSPNetStyle"]
+__all__ = ["build", "RestorationNet", "with_noise_map", "SCN", "WDSR", "UNetStyle", "PSPNetStyle"]

@@ -3,7 +3,8 @@
 SR (scale s >= 2): y = PixelShuffle(tail(body(head(x))) + skip5x5(x)), as WDSR and the SCN reference.
 Restoration (scale 1): the pixel shuffle and the conv skip are removed (the paper's Fig. 2); we keep a global
 identity residual, y = x + tail(body(head(x))), so the network learns the correction (as DnCNN/ARCNN-era work).
-Inputs are in [0, 1]; `image_mean` is subtracted first and added back last.
+Inputs are in [0, 1]; `image_mean` is subtracted first and added back last. A denoiser with `noise_map` takes
+the noise level as one more input channel (sigma / 255 per pixel, FFDNet's map): only the head sees it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from torch import nn
 from ..config import ModelConfig
 from ..errors import ConfigError
 from ..layers import conv2d, pad_multiple, pad_to_multiple
+
+
+def with_noise_map(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """`x` ((C, H, W) or (N, C, H, W), values in [0, 1]) with the noise-level map a `noise_map` denoiser reads
+    beside it: one more channel, sigma / 255 everywhere."""
+    level = torch.full_like(x.narrow(-3, 0, 1), sigma / 255.0)
+    return torch.cat([x, level], -3)
 
 
 def wide_body_macs(config: ModelConfig) -> int:
@@ -69,7 +77,7 @@ class RestorationNet(nn.Module):
         super().__init__()
         self.config = config
         c, f, s, wn = config.channels, config.num_features, config.scale, config.weight_norm
-        self.head = conv2d(c, f, 3, weight_norm=wn, gain=1.0, zero_bias=True)
+        self.head = conv2d(config.in_channels, f, 3, weight_norm=wn, gain=1.0, zero_bias=True)
         self.tail = conv2d(f, c * s * s, 3, weight_norm=wn, gain=1.0, zero_bias=True)
         self.skip = conv2d(c, c * s * s, 5, weight_norm=wn, gain=1.0, zero_bias=True) if s > 1 else None
         self.shuffle = nn.PixelShuffle(s) if s > 1 else None
@@ -85,12 +93,19 @@ class RestorationNet(nn.Module):
         self.config.check_eval_depth(levels)
         if ratio != self.config.ratio:
             self.config.check_eval_ratio(ratio)
-        if x.dim() != 4 or x.shape[1] != self.config.channels:
-            raise ValueError(f"expected an (N, {self.config.channels}, H, W) tensor, got shape {tuple(x.shape)}")
+        c = self.config.channels
+        if x.dim() != 4 or x.shape[1] != self.config.in_channels:
+            what = f"{c} picture channels and a noise-level map" if self.config.noise_map else f"{c} channels"
+            raise ValueError(f"expected an (N, {self.config.in_channels}, H, W) tensor ({what}), got shape "
+                             f"{tuple(x.shape)}")
         h, w = x.shape[-2:]
-        x = x - self.config.image_mean
         x = pad_to_multiple(x, pad_multiple(ratio, levels))
-        y = self.tail(self.run_body(self.head(x), levels, ratio))
+        if self.config.noise_map:  # the picture's channels centred, the map as it is
+            level, x = x[:, c:], x[:, :c] - self.config.image_mean
+            inputs = torch.cat([x, level], 1)
+        else:
+            inputs = x = x - self.config.image_mean
+        y = self.tail(self.run_body(self.head(inputs), levels, ratio))
         if self.skip is not None and self.shuffle is not None:
             y = self.shuffle(y + self.skip(x))
         else:

@@ -132,7 +132,8 @@ def output_paths(inputs: list[tuple[Path, Path]], output: Path) -> list[Path]:
 
 def make_restorer(args: argparse.Namespace, setting: int | None, channels: int | None = None) -> Restorer:
     common = dict(device=args.device, half=args.half, ensemble=args.ensemble, tile=args.tile,
-                  tile_overlap=args.tile_overlap, max_memory=args.max_memory * 1e9, progress=not args.no_progress)
+                  tile_overlap=args.tile_overlap, max_memory=args.max_memory * 1e9, progress=not args.no_progress,
+                  noise_level=setting if args.task == "denoise" else None)
     if args.backend == "onnxruntime":
         if not args.model or Path(args.model).suffix != ".onnx":
             raise ScnError("--backend onnxruntime needs --model FILE.onnx (made by `scn export --format onnx`)")

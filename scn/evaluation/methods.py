@@ -131,8 +131,9 @@ class NetworkMethod(Method):
             model = self.load(setting)
             footprint = None if isinstance(model, RestorationNet) or self.footprint is None else \
                 self.footprint(setting)
-            self._cache = {setting: Restorer(model, footprint=footprint, device=self.device,
-                                             ensemble=self.ensemble)}  # keep one in memory
+            level = setting if isinstance(model, RestorationNet) and model.config.noise_map else None  # its sigma
+            self._cache = {setting: Restorer(model, footprint=footprint, device=self.device, ensemble=self.ensemble,
+                                             noise_level=level)}  # keep one in memory
         return self._cache[setting]
 
     def prepare(self, setting: int) -> None:

@@ -32,7 +32,7 @@ def step_seconds(unit: Unit, budget: Budget, device: str, steps: int = 8, warmup
         model = build(config).to(device).to(memory_format=torch.channels_last)
         opt = adam(model.parameters(), lr=1e-4)
         scale = task.model_scale(unit.setting)
-        x = torch.rand(budget.batch, config.channels, budget.patch, budget.patch, device=device)
+        x = torch.rand(budget.batch, config.in_channels, budget.patch, budget.patch, device=device)
         y = torch.rand(budget.batch, config.channels, budget.patch * scale, budget.patch * scale, device=device)
         x = x.contiguous(memory_format=torch.channels_last)
         for i in range(warmup + steps):

@@ -78,7 +78,7 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str = "sr", *, s
         raise ScnError(f"restore takes a numpy array, a PIL image or a path, got {type(image).__name__}")
     net = model_for(model, task, setting, picture_channels(pic, task, luma_only))
     restored = Restorer(net, device=device, half=half, ensemble=ensemble, tile=tile, tile_overlap=tile_overlap,
-                        max_memory=max_memory).restore(pic)
+                        max_memory=max_memory, noise_level=setting if task == "denoise" else None).restore(pic)
     if kind == "path":
         return write_picture(restored, output)  # type: ignore[arg-type]
     return picture_to_pil(restored) if kind == "pil" else array_from_picture(restored, kind)

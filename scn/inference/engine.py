@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..archs import RestorationNet
+from ..archs import RestorationNet, with_noise_map
 from ..config import ModelConfig
 from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
 from ..data.resize import imresize
@@ -39,14 +39,16 @@ class Restorer:
     given (the peers); or no model and a `forward` function with `config` (an ONNX Runtime session).
     Colour handling: an RGB model on a gray picture sees it repeated to 3 channels and returns their mean; a gray
     model (denoise, JPEG) on a colour picture works on BT.601 Y and keeps Cb/Cr (bicubic-upscaled for SR).
-    Alpha is resized bicubically on its own (SR) or kept (restoration).
+    Alpha is resized bicubically on its own (SR) or kept (restoration). `noise_level`: the sigma (0-255 scale)
+    a denoiser with a noise-level input (`noise_map`) is told; ignored by other models.
     """
 
     def __init__(self, model: nn.Module | None = None, *, config: ModelConfig | None = None,
                  footprint: Footprint | None = None, forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  device: str = "cpu", half: bool = False, ensemble: bool = False, tile: int | None = None,
                  tile_overlap: int | None = None, max_memory: float = DEFAULT_MAX_MEMORY, progress: bool = False,
-                 compile: bool = False, on_tile: Callable[[int, int], None] | None = None) -> None:
+                 compile: bool = False, on_tile: Callable[[int, int], None] | None = None,
+                 noise_level: float | None = None) -> None:
         if isinstance(model, RestorationNet):
             config = model.config
         if footprint is None:
@@ -59,7 +61,11 @@ class Restorer:
             raise ScnError(f"device {device!r} asked for, but no CUDA device is available; use the CPU")
         if half and not device.startswith("cuda"):
             raise ScnError("half precision needs a CUDA device (fp16 is slow or unsupported on the CPU)")
+        if config is not None and config.noise_map and noise_level is None:
+            raise ScnError("this denoiser takes the noise level as an input: give the sigma to remove "
+                           "(--sigma, e.g. 25)")
         self.config, self.footprint = config, footprint
+        self.noise_level = noise_level if config is not None and config.noise_map else None
         self.device, self.half, self.ensemble = device, half, ensemble
         self.tile, self.max_memory, self.progress, self.on_tile = tile, max_memory, progress, on_tile
         self.overlap = footprint.overlap if tile_overlap is None else tile_overlap
@@ -77,7 +83,9 @@ class Restorer:
         self._forward = forward
 
     def network(self, x: torch.Tensor) -> torch.Tensor:
-        """The bare network on a (1, C, h, w) float tensor in [0, 1]."""
+        """The bare network on a (1, C, h, w) float tensor in [0, 1] (the noise-level map added where it takes one)."""
+        if self.noise_level is not None:
+            x = with_noise_map(x, self.noise_level)
         if self._forward is not None:
             return self._forward(x)
         assert self._model is not None

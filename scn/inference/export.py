@@ -33,7 +33,7 @@ def _example_and_shapes(model: RestorationNet) -> tuple[torch.Tensor, dict]:
     lo = min_side(model)
     h, w = torch.export.Dim("height", min=lo, max=MAX_SIDE), torch.export.Dim("width", min=lo, max=MAX_SIDE)
     align = model.config.architecture.size_multiple(model.config)
-    example = torch.rand(1, model.config.channels, 3 * lo, 3 * lo + align)
+    example = torch.rand(1, model.config.in_channels, 3 * lo, 3 * lo + align)
     return example, {"x": {2: h, 3: w}}
 
 

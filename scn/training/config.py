@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ..config import ModelConfig
 from ..errors import ConfigError
 from ..registry import get_config
 from ..tasks import TASKS, get_task
@@ -108,9 +109,14 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @property
+    def model_config(self) -> ModelConfig:
+        """The configuration of the model trained (its name with the overrides)."""
+        return get_config(self.model.name, **self.model.overrides)
+
+    @property
     def model_channels(self) -> int:
         """The channels of the model trained: 3 (RGB) or 1 (gray Y); its images are read as such."""
-        return get_config(self.model.name, **self.model.overrides).channels
+        return self.model_config.channels
 
     # -- task helpers ------------------------------------------------------------------------------------------
     @property

@@ -21,6 +21,7 @@ from ..data.color import to_uint8
 from ..data.degrade import modcrop
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
 from ..data.resize import imresize
+from ..archs import with_noise_map
 from ..tasks import get_task
 from .config import TrainConfig, holdout_files
 
@@ -123,6 +124,7 @@ class PatchDataset(Dataset):
         self.grid = self.task.grid(config.model_channels)
         self.low, self.high = config.setting_range
         self.gray_fraction = config.data.gray_fraction
+        self.noise_map = config.model_config.noise_map  # a denoiser told its level: the map beside the picture
         self.lrs: list[np.ndarray] = []
         if self.scale > 1:  # LR images made once per image (MATLAB bicubic), patches cut from both
             cache = Path(config.data.cache_dir) if config.data.cache_dir else default_cache_dir()
@@ -155,7 +157,10 @@ class PatchDataset(Dataset):
         if self.gray_fraction > 0 and self.gray_draw(epoch, index) < self.gray_fraction:
             clean = np.repeat(to_uint8(clean @ FULL_RANGE_LUMA)[..., None], 3, axis=2)
         level = self.task.draw_setting(rng, self.low, self.high)
-        return _to_tensor(self.task.degrade(clean, level, rng)), _to_tensor(clean)
+        degraded = _to_tensor(self.task.degrade(clean, level, rng))
+        if self.noise_map:
+            degraded = with_noise_map(degraded, level)
+        return degraded, _to_tensor(clean)
 
 
 class StepBatchSampler(Sampler[list[tuple[int, int]]]):

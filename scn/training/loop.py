@@ -35,8 +35,8 @@ from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
 from .schedule import lr_factor
 from .signals import StopRequest, ignore_stop_signals
-from .starts import (bicubic_skip, colour_from_gray, colour_start_config, lifts_to_colour, match_residual,
-                     zero_blocks, zero_tail)
+from .starts import (adds_noise_map, bicubic_skip, colour_from_gray, colour_start_config, lifts_to_colour,
+                     match_residual, noise_map_from_blind, zero_blocks, zero_tail)
 
 LOSS_FUNCTIONS = {"l1": F.l1_loss, "l2": F.mse_loss}
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
@@ -99,7 +99,8 @@ def raw_weights(run: str | Path) -> RestorationNet:
 def init_from(model: RestorationNet, init: str | Path | RestorationNet) -> list[str]:
     """Copy every weight of checkpoint `init` (a path or a loaded model) whose name and shape fit `model` (e.g. an
     x2 body into x3); a gray restoration model into a colour one comes with its head and tail lifted to RGB
-    (`colour_from_gray`: the colour model starts as the luma route). Returns the names of `model`'s weights not
+    (`colour_from_gray`: the colour model starts as the luma route), and a denoiser into one with a noise-level input
+with a zero weight on the map (`noise_map_from_blind`). Returns the names of `model`'s weights not
     loaded."""
     source = init if isinstance(init, RestorationNet) else load_model(init)
     target = model.state_dict()
@@ -110,6 +111,9 @@ def init_from(model: RestorationNet, init: str | Path | RestorationNet) -> list[
     if lifts_to_colour(source.config, model.config):
         colour_from_gray(source, model)
         missing -= {k for k in target if k.startswith(("head.", "tail."))}
+    if adds_noise_map(source.config, model.config):
+        noise_map_from_blind(source, model)
+        missing -= {k for k in target if k.startswith("head.")}
     return sorted(missing)
 
 

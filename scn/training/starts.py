@@ -124,6 +124,24 @@ LUMA = (65.481 / 255, 128.553 / 255, 24.966 / 255)
 LUMA_OFFSET = 16 / 255
 
 
+def adds_noise_map(blind: ModelConfig, conditioned: ModelConfig) -> bool:
+    """Whether `noise_map_from_blind` applies: a denoiser without the noise-level input into one with it."""
+    return conditioned.noise_map and not blind.noise_map and blind.channels == conditioned.channels \
+        and blind.scale == conditioned.scale == 1
+
+
+def noise_map_from_blind(blind: RestorationNet, conditioned: RestorationNet) -> None:
+    """Set `conditioned`'s head to `blind`'s with a zero weight on the noise-level map, so the conditioned model
+    (with `blind`'s body and tail) starts computing exactly what `blind` computes, whatever level it is given;
+    training then teaches it to use the map (FFDNet's input, grown from a model that already denoises)."""
+    if not adds_noise_map(blind.config, conditioned.config):
+        raise ValueError("noise_map_from_blind grows a denoiser into one with a noise-level input of the same "
+                         "channels")
+    weight = weight_of(blind.head).detach()
+    extra = torch.zeros_like(weight[:, :1])
+    set_conv(conditioned.head, torch.cat([weight, extra], 1), blind.head.bias.detach())
+
+
 def lifts_to_colour(gray: ModelConfig, colour: ModelConfig) -> bool:
     """Whether `colour_from_gray` applies: a gray restoration model into a colour one."""
     return gray.channels == 1 and colour.channels == 3 and gray.scale == colour.scale == 1

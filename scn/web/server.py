@@ -172,7 +172,8 @@ class RestoreService:
         if key not in self._restorers:  # keep one model in memory, prepared for inference once
             spec = self.checkpoints.get(job.model, job.model)
             source = resolve(spec, job.task, job.setting, channels=channels)
-            self._restorers = {key: (source.label, Restorer(source.load(), device=self.device))}
+            level = job.setting if job.task == "denoise" else None
+            self._restorers = {key: (source.label, Restorer(source.load(), device=self.device, noise_level=level))}
         label, restorer = self._restorers[key]
         job.set(weights=label)
         restorer.on_tile = lambda done, total: job.set(tiles=(done, total))
