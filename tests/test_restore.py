@@ -545,3 +545,42 @@ def test_a_refused_picture_is_one_line(tmp_path: Path) -> None:
                            str(tmp_path / "o.png"), "--task", "sr"], capture_output=True, text=True)
     assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
         f"scn restore: {tmp_path / 'text.png'}: not an image file Pillow can read"]
+
+
+# -- a JPEG file's quality -----------------------------------------------------------------------------------------
+
+def test_the_quality_a_jpeg_was_written_with_is_read_from_its_tables(tmp_path: Path) -> None:
+    """Pillow's (libjpeg's) quality 10-95, colour and gray, read back exactly; other files give None; a table
+    of another encoder gives the closest libjpeg quality, marked inexact."""
+    from scn.data.jpeg_quality import jpeg_quality, libjpeg_tables, quality_from_table
+
+    photo = Image.fromarray(photo_crop()[:64, :64])
+    for image in (photo, photo.convert("L")):
+        for quality in range(10, 96):
+            path = tmp_path / f"{image.mode}_{quality}.jpg"
+            image.save(path, quality=quality)
+            found = jpeg_quality(path)
+            assert found is not None and (found.quality, found.exact) == (quality, True), (image.mode, quality)
+    photo.save(tmp_path / "p.png")
+    assert jpeg_quality(tmp_path / "p.png") is None and jpeg_quality(b"not an image") is None
+    camera = libjpeg_tables()[74].copy()  # quality 75's table, one entry moved: not libjpeg's any more
+    camera[5] += 1
+    assert quality_from_table(camera) == type(quality_from_table(camera))(75, False)
+
+
+def test_restore_reads_a_jpegs_quality_and_says_which_model(tmp_path: Path, capsys) -> None:
+    """`--task jpeg` with no --quality: a q10 file gets the q10 model (as --quality 10 does), a q95 one (past
+    every model's range) the blind one; each says so in one line."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo = Image.fromarray(photo_crop()[:64, :80])
+    photo.save(folder / "a.jpg", quality=10)
+    photo.save(folder / "b.jpg", quality=95)
+    assert main(["restore", str(folder), "-o", str(tmp_path / "out"), "--task", "jpeg", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "a.jpg: JPEG quality 10, read from its quantization tables; restoring with scn_small_jpeg_rgb.q10" in err
+    assert "b.jpg: JPEG quality 95, read from its quantization tables; restoring with scn_small_jpeg_rgb.blind" in err
+    assert main(["restore", str(folder / "a.jpg"), "-o", str(tmp_path / "q10.png"), "--task", "jpeg",
+                 "--quality", "10"]) == 0
+    assert main(["restore", str(folder / "a.jpg"), "-o", str(tmp_path / "auto.png"), "--task", "jpeg"]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "auto.png")), np.asarray(Image.open(tmp_path / "q10.png")))

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ..data.io import IMAGE_SUFFIXES
+from ..data.jpeg_quality import jpeg_quality
 from ..errors import ScnError
 from ..progress import Progress
-from ..inference.api import check_luma_only, model_for, picture_channels
+from ..inference.api import check_luma_only, model_for, picture_channels, quality_in_range
 from ..inference.engine import DEFAULT_MAX_MEMORY, Restorer, onnx_forward
 from ..inference.export import read_onnx_config
 from ..inference.images import DEFAULT_MAX_PIXELS, WRITE_SUFFIXES, Picture, read_picture, write_picture
@@ -148,23 +149,44 @@ def make_restorer(args: argparse.Namespace, setting: int | None, channels: int |
 
 class Restorers:
     """The restorer of each picture: the given model's, or the shipped default of the picture's kind (a colour
-    model for colour pictures of denoising and JPEG where one ships, unless --luma-only); each made once."""
+    model for colour pictures of denoising and JPEG where one ships, unless --luma-only) and setting (the quality a
+    JPEG file says, where --quality is not given); each made once."""
 
     def __init__(self, args: argparse.Namespace, setting: int | None) -> None:
         self.args, self.setting = args, setting
-        self.made: dict[str, Restorer] = {}  # by model, so two kinds served by one model share it
-        self.by_channels: dict[int | None, Restorer] = {}  # the models resolved once per kind of picture
+        self.made: dict[tuple[str, int | None], tuple[str, Restorer]] = {}  # by model (and sigma it is told)
+        self.by_kind: dict[tuple[int | None, int | None], tuple[str, Restorer]] = {}  # resolved once per kind
         self.get(None)  # the model checked and loaded before any work
 
-    def get(self, pic: Picture | None) -> Restorer:
+    def labelled(self, pic: Picture | None, setting: int | None = None) -> tuple[str, Restorer]:
+        """(the model's name, its restorer) for `pic` at `setting` (default: the command's)."""
         a = self.args
+        setting = self.setting if setting is None else setting
         channels = None if a.model or pic is None else picture_channels(pic, a.task, a.luma_only)
-        if channels not in self.by_channels:
-            key = str(a.model) if a.model else resolve(DEFAULT, a.task, self.setting, channels=channels).label
+        if (channels, setting) not in self.by_kind:
+            label = str(a.model) if a.model else resolve(DEFAULT, a.task, setting, channels=channels).label
+            key = (label, setting if a.task == "denoise" else None)  # a denoiser may be told its sigma
             if key not in self.made:
-                self.made[key] = make_restorer(a, self.setting, channels)
-            self.by_channels[channels] = self.made[key]
-        return self.by_channels[channels]
+                self.made[key] = (label, make_restorer(a, setting, channels))
+            self.by_kind[(channels, setting)] = self.made[key]
+        return self.by_kind[(channels, setting)]
+
+    def get(self, pic: Picture | None, setting: int | None = None) -> Restorer:
+        return self.labelled(pic, setting)[1]
+
+    def file_quality(self, src: Path, pic: Picture) -> tuple[int | None, str | None]:
+        """For JPEG without --quality or --model: the quality `src` was written with (its quantization tables),
+        as the setting to restore at where a shipped model takes it (else None: the blind model), and the
+        line that says so; (None, None) for other files and commands."""
+        a = self.args
+        if a.task != "jpeg" or self.setting is not None or a.model:
+            return None, None
+        found = jpeg_quality(src)
+        if found is None:
+            return None, None
+        setting = quality_in_range(found, picture_channels(pic, a.task, a.luma_only))  # None: past every model's
+        return setting, f"{src.name}: {found.describe()}, read from its quantization tables; restoring with " \
+            f"{self.labelled(pic, setting)[0]}"
 
 
 def implied_task(args: argparse.Namespace) -> str:
@@ -238,7 +260,10 @@ def run(args: argparse.Namespace) -> int:
             if dst.exists() and not args.overwrite:
                 raise ScnError(f"{dst} exists; add --overwrite to replace it")
             pic = read_picture(src, args.max_pixels)
-            write_picture(restorers.get(pic).restore(pic), dst, quality=args.jpeg_quality)
+            file_setting, note = restorers.file_quality(src, pic)
+            if note:
+                bar.write(f"scn restore: {note}", file=sys.stderr)
+            write_picture(restorers.get(pic, file_setting).restore(pic), dst, quality=args.jpeg_quality)
         except ScnError as e:
             failures += 1
             message = str(e) if str(e).startswith(str(src)) else f"{src}: {e}"

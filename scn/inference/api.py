@@ -9,9 +9,11 @@ import numpy as np
 from PIL import Image
 
 from ..archs import RestorationNet
+from ..data.jpeg_quality import JpegQuality, jpeg_quality
 from ..errors import ScnError
-from ..resolve import DEFAULT, check_fits, resolve
+from ..resolve import DEFAULT, ResolveError, check_fits, resolve
 from ..tasks import Task, TaskError, get_task
+from ..zoo import ZooError
 from .engine import DEFAULT_MAX_MEMORY, Restorer
 from .images import (Picture, array_from_picture, picture_from_array, picture_from_pil, picture_to_pil,
                      read_picture, write_picture)
@@ -35,6 +37,17 @@ def model_for(model: str | Path | RestorationNet | None, task: str, setting: int
         check_fits(model.config, task, setting)
         return model
     return resolve(DEFAULT if model is None else model, task, setting, channels=channels).load()
+
+
+def quality_in_range(found: JpegQuality | None, channels: int) -> int | None:
+    """A JPEG file's quality as the setting to restore at, where a shipped model takes it (None: the blind one)."""
+    if found is None:
+        return None
+    try:
+        resolve(DEFAULT, "jpeg", found.quality, channels=channels)  # names weights; loads (and checks) nothing
+    except (ResolveError, ZooError):
+        return None
+    return found.quality
 
 
 def picture_channels(pic: Picture, task: str, luma_only: bool) -> int:
@@ -61,6 +74,8 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str = "sr", *, s
     result is written (format from its suffix); the output path is returned. `model`: None for the shipped
     default, a checkpoint path, a shipped model's name, or a model instance. Denoising and JPEG of a colour image
     take a shipped colour model where one ships; `luma_only` keeps the gray one (the luma restored, Cb/Cr kept).
+    A JPEG file restored without `quality` (and without `model`) is restored at the quality its quantization
+    tables say (`scn.data.jpeg_quality`).
     """
     _, setting = task_setting(task, scale=scale, sigma=sigma, quality=quality)
     check_luma_only(task, model, luma_only)
@@ -70,6 +85,8 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str = "sr", *, s
         if Path(output).resolve() == Path(image).resolve():
             raise ScnError(f"{output}: refusing to overwrite the input")
         pic, kind = read_picture(image), "path"
+        if task == "jpeg" and setting is None and model is None:  # the quality the file was written with
+            setting = quality_in_range(jpeg_quality(image), picture_channels(pic, task, luma_only))
     elif isinstance(image, Image.Image):
         pic, kind = picture_from_pil(image), "pil"
     elif isinstance(image, np.ndarray):
