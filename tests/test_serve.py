@@ -272,3 +272,14 @@ def test_titles_weights_and_what_the_scores_measure(server) -> None:
 
     assert job["weights"] == "scn_denoise_rgb.s25" and job["model"] == "scn"
     assert job["scored_on"] == "RGB" and job["psnr"] == pytest.approx(psnr(result, clean), abs=1e-3)
+
+
+def test_a_jpeg_upload_without_a_quality_is_restored_at_the_quality_it_says(server) -> None:
+    """task jpeg with no setting: a quality-10 JPEG upload gets quality 10 and its model, as `scn restore` does."""
+    base, _ = server
+    buffer = io.BytesIO()
+    Image.fromarray(photo(48, 64)).save(buffer, format="JPEG", quality=10)
+    status, job = post(f"{base}/api/jobs?task=jpeg&model=scn", {"image": buffer.getvalue()})
+    job = finished(base, job)
+    assert status == 202 and job["state"] == "done", job
+    assert job["setting"] == 10 and job["weights"] == "scn_small_jpeg_rgb.q10"

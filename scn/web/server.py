@@ -32,7 +32,8 @@ from ..data.color import to_uint8
 from ..data.io import as_gray, as_rgb
 from ..data.samples import demo_photo
 from ..errors import ScnError
-from ..inference.api import picture_channels, task_setting
+from ..data.jpeg_quality import jpeg_quality
+from ..inference.api import picture_channels, quality_in_range, task_setting
 from ..inference.engine import Restorer
 from ..inference.images import Picture, picture_from_array, picture_to_pil, read_picture
 from ..resolve import DEFAULT, checkpoint_config, resolve
@@ -125,6 +126,8 @@ class RestoreService:
         if model != DEFAULT and model not in self.checkpoints and model not in {e.name for e in pretrained_models()}:
             raise ScnError(f"model {model!r} is not offered here; pick one from the list")
         picture = self._decode(image, "image")
+        if task == "jpeg" and setting is None and model == DEFAULT:  # a JPEG upload says its quality
+            setting = quality_in_range(jpeg_quality(image), picture_channels(picture, task, luma_only=False))
         ref = self._decode(reference, "reference") if reference else None
         with self.lock:
             job = Job(self.next_id, task, setting, model, picture, ref)
