@@ -94,10 +94,10 @@ def test_tiled_equals_untiled_on_a_real_photo(sr_ckpt: Path) -> None:
     assert psnr(a, b) > 50 and np.abs(a - b).max() <= 2
 
 
-def test_a_noise_map_denoiser_is_told_the_sigma_tiles_exactly_and_needs_one() -> None:
+def test_a_noise_map_denoiser_is_told_the_sigma_tiles_exactly_or_estimates_it() -> None:
     """A denoiser with a noise-level input gets the sigma asked for as its map: another sigma, another result;
     tiled matches whole as for the other models; through `scn.restore` and the benchmark's method the same;
-    without a sigma, a one-line error that says to give one."""
+    without a sigma, the picture's own level, estimated."""
     from scn.evaluation.methods import NetworkMethod
 
     model = scn.create_model("scn_small_denoise_rgb", noise_map=True, align_corners=False, **TINY).eval()
@@ -112,8 +112,12 @@ def test_a_noise_map_denoiser_is_told_the_sigma_tiles_exactly_and_needs_one() ->
     np.testing.assert_allclose(scn.restore(pic.color, "denoise", sigma=25, model=model), at25, atol=1e-6)
     method = NetworkMethod("m", ("denoise",), lambda s: model)
     np.testing.assert_allclose(method.restore(pic.color, "denoise", 25), at25, atol=1e-6)
-    with pytest.raises(scn.ScnError, match="takes the noise level as an input: give the sigma"):
-        scn.restore(pic.color, "denoise", model=model)
+    noisy = pic.color + np.random.RandomState(0).normal(0, 30 / 255, pic.color.shape)  # unclipped, as tables
+    estimating = Restorer(model, tile=0)  # no sigma: estimated from the picture (Chen et al. 2015)
+    out = estimating.restore(Picture(noisy.astype(np.float32))).color
+    assert estimating.estimated_level is not None and abs(estimating.estimated_level - 30) < 3
+    told = Restorer(model, tile=0, noise_level=estimating.estimated_level).restore(Picture(noisy.astype(np.float32)))
+    np.testing.assert_allclose(out, told.color, atol=1e-6)
 
 
 def test_a_model_that_is_not_tile_exact_is_restored_whole_or_warns(sr_ckpt: Path) -> None:
@@ -584,3 +588,18 @@ def test_restore_reads_a_jpegs_quality_and_says_which_model(tmp_path: Path, caps
                  "--quality", "10"]) == 0
     assert main(["restore", str(folder / "a.jpg"), "-o", str(tmp_path / "auto.png"), "--task", "jpeg"]) == 0
     assert np.array_equal(np.asarray(Image.open(tmp_path / "auto.png")), np.asarray(Image.open(tmp_path / "q10.png")))
+
+
+def test_the_noise_level_estimator_finds_white_gaussian_noise() -> None:
+    """Chen et al. 2015 on a real photo crop with sigma 5 / 20 / 45 (unclipped, every RGB value): within 1.0;
+    gray and uint8 inputs too; a clean picture reads low; a picture smaller than a patch gives 0."""
+    from scn.data.noise_level import estimate_sigma
+
+    clean = photo_crop().astype(np.float64) / 255
+    for sigma in (5, 20, 45):
+        noisy = clean + np.random.RandomState(sigma).normal(0, sigma / 255, clean.shape)
+        assert abs(estimate_sigma(noisy) - sigma) < 1.0, sigma
+        assert abs(estimate_sigma(noisy[..., 1]) - sigma) < 1.5, sigma
+    noisy8 = np.clip(np.round((clean + np.random.RandomState(0).normal(0, 10 / 255, clean.shape)) * 255), 0, 255)
+    assert abs(estimate_sigma(noisy8.astype(np.uint8)) - 10) < 1.0
+    assert estimate_sigma(clean) < 2.0 and estimate_sigma(clean[:5, :5]) == 0.0

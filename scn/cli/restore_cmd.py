@@ -263,7 +263,12 @@ def run(args: argparse.Namespace) -> int:
             file_setting, note = restorers.file_quality(src, pic)
             if note:
                 bar.write(f"scn restore: {note}", file=sys.stderr)
-            write_picture(restorers.get(pic, file_setting).restore(pic), dst, quality=args.jpeg_quality)
+            restorer = restorers.get(pic, file_setting)
+            restored = restorer.restore(pic)
+            if restorer.estimated_level is not None:
+                bar.write(f"scn restore: {src.name}: noise level sigma {restorer.estimated_level:g}, estimated from "
+                          "the picture (Chen et al. 2015); --sigma sets another", file=sys.stderr)
+            write_picture(restored, dst, quality=args.jpeg_quality)
         except ScnError as e:
             failures += 1
             message = str(e) if str(e).startswith(str(src)) else f"{src}: {e}"

@@ -15,6 +15,7 @@ from torch import nn
 from ..archs import RestorationNet, with_noise_map
 from ..config import ModelConfig
 from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
+from ..data.noise_level import estimate_sigma
 from ..data.resize import imresize
 from ..errors import ScnError, ScnWarning
 from ..layers.conv import inference_copy
@@ -40,7 +41,8 @@ class Restorer:
     Colour handling: an RGB model on a gray picture sees it repeated to 3 channels and returns their mean; a gray
     model (denoise, JPEG) on a colour picture works on BT.601 Y and keeps Cb/Cr (bicubic-upscaled for SR).
     Alpha is resized bicubically on its own (SR) or kept (restoration). `noise_level`: the sigma (0-255 scale)
-    a denoiser with a noise-level input (`noise_map`) is told; ignored by other models.
+    a denoiser with a noise-level input (`noise_map`) is told; None: estimated from each picture
+    (`scn.data.noise_level`, Chen et al. 2015) and kept in `estimated_level`; other models ignore it.
     """
 
     def __init__(self, model: nn.Module | None = None, *, config: ModelConfig | None = None,
@@ -61,11 +63,10 @@ class Restorer:
             raise ScnError(f"device {device!r} asked for, but no CUDA device is available; use the CPU")
         if half and not device.startswith("cuda"):
             raise ScnError("half precision needs a CUDA device (fp16 is slow or unsupported on the CPU)")
-        if config is not None and config.noise_map and noise_level is None:
-            raise ScnError("this denoiser takes the noise level as an input: give the sigma to remove "
-                           "(--sigma, e.g. 25)")
         self.config, self.footprint = config, footprint
-        self.noise_level = noise_level if config is not None and config.noise_map else None
+        self.told = config is not None and config.noise_map  # a denoiser told the noise level (its map)
+        self.noise_level = noise_level if self.told else None
+        self.estimated_level: float | None = None  # the level estimated for the last picture, when none was given
         self.device, self.half, self.ensemble = device, half, ensemble
         self.tile, self.max_memory, self.progress, self.on_tile = tile, max_memory, progress, on_tile
         self.overlap = footprint.overlap if tile_overlap is None else tile_overlap
@@ -84,8 +85,9 @@ class Restorer:
 
     def network(self, x: torch.Tensor) -> torch.Tensor:
         """The bare network on a (1, C, h, w) float tensor in [0, 1] (the noise-level map added where it takes one)."""
-        if self.noise_level is not None:
-            x = with_noise_map(x, self.noise_level)
+        if self.told:
+            level = self.noise_level if self.noise_level is not None else self.estimated_level
+            x = with_noise_map(x, 0.0 if level is None else level)
         if self._forward is not None:
             return self._forward(x)
         assert self._model is not None
@@ -132,6 +134,8 @@ class Restorer:
 
     def restore_image(self, color: np.ndarray) -> np.ndarray:
         """(H, W, C) float in [0, 1] with the model's channels -> the restored (H*s, W*s, C) float32 in [0, 1]."""
+        if self.told and self.noise_level is None:
+            self.estimated_level = round(estimate_sigma(color), 1)
         return image_from_tensor(self.run(tensor_from_image(color)))
 
     def restore(self, pic: Picture) -> Picture:
