@@ -248,3 +248,41 @@ def test_data_takes_a_set_name(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "Set5: " in capsys.readouterr().err
     assert run_cli("benchmark", "--task", "sr", "--scale", "4", "--data", "Set55", "--method",
                    "bicubic").stderr.count("no such folder nor a set in ../shared/datasets/test") == 1
+
+
+def test_clip_scores_noisy_pictures_as_8_bit_files_hold_them(tmp_path: Path) -> None:
+    """--clip: the restorer gets the noisy picture clipped to [0, 1] and on the 1/255 grid (the noise an 8-bit
+    file holds), so a network scores otherwise than on unclipped noise; the input row is the same (it is scored
+    as 8 bits either way); --clip with another task is a one-line error."""
+    from scn.evaluation.methods import Method
+    from scn.evaluation.runner import run_benchmark
+    from scn.evaluation import runner
+
+    photo = scn.data.samples.demo_photo()[100:164, 120:184]
+    data = tmp_path / "Colour"
+    data.mkdir()
+    Image.fromarray(photo).save(data / "face.png")
+    seen: list[np.ndarray] = []
+
+    class Spy(Method):
+        label, tasks = "spy", ("denoise",)
+
+        def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
+            seen.append(degraded)
+            return degraded
+
+    test_set = runner.load_test_set(data, "denoise", 3)
+    run_benchmark([Spy()], [test_set], "denoise", [50], progress=False, clip_noise=True)
+    run_benchmark([Spy()], [test_set], "denoise", [50], progress=False)
+    clipped, raw = seen
+    assert clipped.min() >= 0 and clipped.max() <= 1 and np.allclose(clipped * 255, np.round(clipped * 255))
+    assert raw.min() < 0 or raw.max() > 1
+    plain = bench(tmp_path, "--task", "denoise", "--sigma", "50", "--color", "--data", str(data), "--method",
+                  "identity", "scn_small_denoise_rgb.blind")
+    clip = bench(tmp_path, "--task", "denoise", "--sigma", "50", "--color", "--clip", "--data", str(data),
+                 "--method", "identity", "scn_small_denoise_rgb.blind")
+    assert cell(plain, "identity", "Colour", 50)["psnr"] == cell(clip, "identity", "Colour", 50)["psnr"]
+    blind = "scn_small_denoise_rgb.blind"
+    assert cell(plain, blind, "Colour", 50)["psnr"] != cell(clip, blind, "Colour", 50)["psnr"]
+    assert main(["benchmark", "--task", "jpeg", "--quality", "10", "--clip", "--data", str(data), "--method",
+                 "identity"]) == 2

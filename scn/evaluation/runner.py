@@ -102,8 +102,17 @@ def _check_size(image: TestImage, dataset: str, task: str, setting: int) -> None
                          f"(needs at least {need}x{need} for the border crop and SSIM)")
 
 
+def clip_to_8_bits(degraded: np.ndarray) -> np.ndarray:
+    """Noisy values as an 8-bit file holds them: clipped to [0, 1] and rounded to 1/255 (DnCNN's and FFDNet's
+    'clip' demos; the tables' protocol leaves them unclipped)."""
+    return np.round(np.clip(degraded, 0.0, 1.0) * 255.0) / 255.0
+
+
 def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: str, settings: list[int],
-                  save_images: str | Path | None = None, progress: bool = True) -> list[Row]:
+                  save_images: str | Path | None = None, progress: bool = True,
+                  clip_noise: bool = False) -> list[Row]:
+    """Every method on every image of every set at every setting; `clip_noise` (denoising): the noisy pictures
+    clipped and rounded to 8 bits before restoring."""
     rows = {(m.label, ts.name, s): Row(m.label, ts.name, task, s) for m in methods for ts in test_sets
             for s in settings}
     total = len(methods) * len(settings) * sum(len(ts.images) for ts in test_sets)
@@ -121,6 +130,8 @@ def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: str, se
             for image in ts.images:
                 clean = t.prepare(image.clean, setting)
                 degraded = t.degrade(clean, setting)
+                if clip_noise:
+                    degraded = clip_to_8_bits(degraded)
                 for method in methods:
                     bar.set_postfix(f"{method.label} {ts.name} {setting} {image.name}")
                     start = time.perf_counter()
