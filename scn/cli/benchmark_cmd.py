@@ -14,6 +14,7 @@ from ..evaluation import load_test_set, make_method, run_benchmark
 from ..evaluation.methods import NetworkMethod, OptionalMissing
 from ..evaluation.runner import test_set_folder
 from ..evaluation.report import format_table, write_csv, write_json
+from ..inference.int8 import check_precision
 from ..tasks import TASKS, get_task
 from ..version import __version__
 
@@ -38,6 +39,9 @@ def add_parser(sub: Any) -> None:
                    help="denoise: clip the noisy pictures to [0, 255] and round them to 8 bits, as a noisy photo "
                         "file holds them (the tables' protocol, the default, leaves the noise unclipped)")
     p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble for networks (the paper's SCN+)")
+    p.add_argument("--precision", nargs="+", default=["fp32"], metavar="P",
+                   help="fp32 and / or int8: score models of the family in each (int8 rows are labelled @int8; "
+                        "the restore path's quantized model, scn/inference/int8.py)")
     p.add_argument("--json", metavar="FILE", help="write rows with per-image numbers as JSON")
     p.add_argument("--csv", metavar="FILE", help="write per-set rows as CSV")
     p.add_argument("--save-images", metavar="DIR", help="write every output as DIR/method/set/setting/name.png")
@@ -71,12 +75,20 @@ def run(args: argparse.Namespace) -> int:
     for spec, folder in zip(args.data, folders):
         if str(folder) != spec:
             print(f"scn benchmark: {spec}: {folder}", file=sys.stderr)
+    precisions = list(dict.fromkeys(check_precision(p, args.device) for p in args.precision))
     methods = []
     for spec in args.method:
-        try:
-            methods.append(make_method(spec, args.task, args.ensemble, args.device, channels))
-        except OptionalMissing as e:
-            print(f"scn benchmark: skipping {spec}: {e}", file=sys.stderr)
+        for precision in precisions:
+            try:
+                method = make_method(spec, args.task, args.ensemble, args.device, channels)
+            except OptionalMissing as e:
+                print(f"scn benchmark: skipping {spec}: {e}", file=sys.stderr)
+                break
+            if precision != "fp32":
+                if not (isinstance(method, NetworkMethod) and method.family):
+                    continue  # int8 applies to the models of the family; the others are scored once
+                method.precision, method.label = precision, f"{method.label}@{precision}"
+            methods.append(method)
     if not methods:
         raise ScnError("no method left to score")
     labels = [m.label for m in methods]
@@ -97,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         if set(names.values()) != {label.removesuffix("+")}:
             print(f"{label}: " + ", ".join(f"{name} at {setting}" for setting, name in names.items()))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
-            "task": args.task, "color": args.color, "clip": args.clip, "ensemble": args.ensemble, "methods": args.method,
+            "task": args.task, "color": args.color, "clip": args.clip, "ensemble": args.ensemble,
+            "precision": precisions, "methods": args.method,
             "resolved": resolved}
     if args.json:
         write_json(rows, args.json, meta)

@@ -1,4 +1,4 @@
-"""`scn export --model NAME|PATH --format onnx|pt2 -o FILE`."""
+"""`scn export --model NAME|PATH --format onnx|pt2 [--int8] -o FILE`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import ScnError
 from ..inference.export import export_onnx, export_program
+from ..inference.int8 import quantize
 from ..resolve import resolve
 from .options import add_task_options, task_and_setting
 
@@ -19,6 +20,8 @@ def add_parser(sub: Any) -> None:
                    help="a checkpoint or a shipped model (`scn models --pretrained`)")
     add_task_options(p, None, "with `--model scn` or a registered name: the shipped model for this task")
     p.add_argument("--format", choices=("onnx", "pt2", "torchscript"), default="onnx", help="default %(default)s")
+    p.add_argument("--int8", action="store_true",
+                   help="ONNX statically quantized to 8-bit integers, as `scn restore --precision int8` runs it")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
     p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     p.set_defaults(run=run)
@@ -33,8 +36,13 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "torchscript":
         raise ScnError("TorchScript cannot keep height and width dynamic here (tracing bakes the pyramid's sizes); "
                        "use --format pt2 (torch.export) or --format onnx")
+    if args.int8 and args.format != "onnx":
+        raise ScnError(f"--int8 writes ONNX (ONNX Runtime's integer kernels run it); drop --format {args.format}")
     task, setting = task_and_setting(args)
     model = resolve(args.model, task, setting).load()
-    path = export_onnx(model, out) if args.format == "onnx" else export_program(model, out)
+    if args.int8:
+        path = quantize(model, out)
+    else:
+        path = export_onnx(model, out) if args.format == "onnx" else export_program(model, out)
     print(f"wrote {path}")
     return 0

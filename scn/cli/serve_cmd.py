@@ -24,13 +24,16 @@ def add_parser(sub: Any) -> None:
                    help="also offer this checkpoint on the page (repeatable)")
     p.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD / 2 ** 20, help="per image (default %(default)g)")
     p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help="per image (default %(default)d)")
+    p.add_argument("--precision", default="fp32", metavar="{fp32,int8}",
+                   help="int8: every model quantized to 8-bit integers (ONNX Runtime, CPU); default fp32")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ScnError(f"--port {args.port} is not a port number (0..65535)")
-    service = RestoreService(args.device, args.model, int(args.max_upload_mb * 2 ** 20), args.max_pixels)
+    service = RestoreService(args.device, args.model, int(args.max_upload_mb * 2 ** 20), args.max_pixels,
+                             args.precision)
     try:
         server = make_server(args.host, args.port, service)
     except OSError as e:

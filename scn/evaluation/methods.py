@@ -123,6 +123,8 @@ class NetworkMethod(Method):
                  footprint: Callable[[int], Footprint] | None = None) -> None:
         self.label, self.tasks, self.load, self.ensemble, self.device = label, tasks, load, ensemble, device
         self.footprint = footprint
+        self.family = footprint is None  # a network of the family (the peers describe their own footprint)
+        self.precision = "fp32"  # int8: models of the family quantized (Restorer.at_precision)
         self._cache: dict[int, Restorer] = {}
         self.resolved: dict[int, str] = {}  # setting -> the model a name (`scn`, a configuration) resolved to
 
@@ -132,8 +134,10 @@ class NetworkMethod(Method):
             footprint = None if isinstance(model, RestorationNet) or self.footprint is None else \
                 self.footprint(setting)
             level = setting if isinstance(model, RestorationNet) and model.config.noise_map else None  # its sigma
-            self._cache = {setting: Restorer(model, footprint=footprint, device=self.device, ensemble=self.ensemble,
-                                             noise_level=level)}  # keep one in memory
+            options = dict(device=self.device, ensemble=self.ensemble, noise_level=level)
+            self._cache = {setting: Restorer.at_precision(model, self.precision, **options)
+                           if isinstance(model, RestorationNet) else
+                           Restorer(model, footprint=footprint, **options)}  # keep one in memory
         return self._cache[setting]
 
     def prepare(self, setting: int) -> None:

@@ -67,13 +67,15 @@ def check_luma_only(task: str, model: Any, luma_only: bool) -> None:
 def restore(image: np.ndarray | Image.Image | str | Path, task: str = "sr", *, scale: int | None = None,
             sigma: float | None = None, quality: int | None = None, model: Any = None, ensemble: bool = False,
             tile: int | None = None, tile_overlap: int | None = None, device: str = "cpu", half: bool = False,
-            max_memory: float = DEFAULT_MAX_MEMORY, output: str | Path | None = None, luma_only: bool = False):
+            max_memory: float = DEFAULT_MAX_MEMORY, output: str | Path | None = None, luma_only: bool = False,
+            precision: str = "fp32"):
     """Restore `image` (a numpy array, a PIL image, or a path) and return the same kind.
 
     Arrays: uint8 / uint16 / float in [0, 1], (H, W) gray or (H, W, 3|4) RGB(A). A path needs `output`, where the
     result is written (format from its suffix); the output path is returned. `model`: None for the shipped
     default, a checkpoint path, a shipped model's name, or a model instance. Denoising and JPEG of a colour image
     take a shipped colour model where one ships; `luma_only` keeps the gray one (the luma restored, Cb/Cr kept).
+    `precision` 'int8' runs the model quantized to 8-bit integers (ONNX Runtime, CPU; scn/inference/int8.py).
     A JPEG file restored without `quality` (and without `model`) is restored at the quality its quantization
     tables say (`scn.data.jpeg_quality`).
     """
@@ -94,8 +96,9 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str = "sr", *, s
     else:
         raise ScnError(f"restore takes a numpy array, a PIL image or a path, got {type(image).__name__}")
     net = model_for(model, task, setting, picture_channels(pic, task, luma_only))
-    restored = Restorer(net, device=device, half=half, ensemble=ensemble, tile=tile, tile_overlap=tile_overlap,
-                        max_memory=max_memory, noise_level=setting if task == "denoise" else None).restore(pic)
+    restored = Restorer.at_precision(net, precision, device=device, half=half, ensemble=ensemble, tile=tile,
+                                     tile_overlap=tile_overlap, max_memory=max_memory,
+                                     noise_level=setting if task == "denoise" else None).restore(pic)
     if kind == "path":
         return write_picture(restored, output)  # type: ignore[arg-type]
     return picture_to_pil(restored) if kind == "pil" else array_from_picture(restored, kind)

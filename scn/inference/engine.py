@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,9 @@ from ..progress import Progress
 from .ensemble import self_ensemble
 from .images import Picture, image_from_tensor, tensor_from_image
 from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
+
+
+_SAID = {"no_int8": False}  # notes said once per process
 
 
 class TilingWarning(ScnWarning):
@@ -82,6 +86,33 @@ class Restorer:
                 model = torch.compile(model, dynamic=False, options={"freezing": True})
             self._model = model
         self._forward = forward
+
+    @classmethod
+    def at_precision(cls, model: RestorationNet, precision: str = "fp32", **options: Any) -> "Restorer":
+        """A restorer of `model` in `precision`: fp32 (PyTorch), or int8 (its quantized ONNX file run by ONNX
+        Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a CPU without 8-bit
+        multiply-adds. `options` as for the constructor."""
+        from .int8 import check_precision, cpu_has_int8_dot, int8_model
+
+        check_precision(precision, options.get("device", "cpu"))
+        if precision == "int8" and not cpu_has_int8_dot():
+            if not _SAID["no_int8"]:
+                _SAID["no_int8"] = True
+                warnings.warn(ScnWarning("this CPU has no 8-bit multiply-add instructions (AVX2, VNNI or Arm dot "
+                                         "product): restoring in fp32"), stacklevel=2)
+            precision = "fp32"
+        if precision == "fp32":
+            return cls(model, **options)
+        options.pop("compile", None)
+        options.pop("half", None)
+        session: list[Callable[[torch.Tensor], torch.Tensor]] = []
+
+        def forward(x: torch.Tensor) -> torch.Tensor:  # quantized at first use (a restorer made and not used costs
+            if not session:                           # nothing)
+                session.append(onnx_forward(int8_model(model)))
+            return session[0](x)
+
+        return cls(config=model.config, forward=forward, **options)
 
     def network(self, x: torch.Tensor) -> torch.Tensor:
         """The bare network on a (1, C, h, w) float tensor in [0, 1] (the noise-level map added where it takes one)."""

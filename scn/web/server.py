@@ -35,6 +35,7 @@ from ..errors import ScnError
 from ..data.jpeg_quality import jpeg_quality
 from ..inference.api import picture_channels, quality_in_range, task_setting
 from ..inference.engine import Restorer
+from ..inference.int8 import check_precision
 from ..inference.images import Picture, picture_from_array, picture_to_pil, read_picture
 from ..resolve import DEFAULT, checkpoint_config, resolve
 from ..tasks import TASKS, Task, get_task
@@ -93,8 +94,9 @@ class RestoreService:
     """Jobs and the worker that runs them, one at a time, on one device."""
 
     def __init__(self, device: str = "cpu", checkpoints: list[str] | None = None, max_upload: int = MAX_UPLOAD,
-                 max_pixels: int = MAX_PIXELS) -> None:
+                 max_pixels: int = MAX_PIXELS, precision: str = "fp32") -> None:
         self.device, self.max_upload, self.max_pixels = device, max_upload, max_pixels
+        self.precision = check_precision(precision, device)
         self.checkpoints = {Path(c).name: c for c in checkpoints or []}  # what the page may name: no paths
         self.checkpoint_tasks = {label: checkpoint_config(Path(path)).task  # read (and checked) once
                                  for label, path in self.checkpoints.items()}
@@ -176,7 +178,8 @@ class RestoreService:
             spec = self.checkpoints.get(job.model, job.model)
             source = resolve(spec, job.task, job.setting, channels=channels)
             level = job.setting if job.task == "denoise" else None
-            self._restorers = {key: (source.label, Restorer(source.load(), device=self.device, noise_level=level))}
+            restorer = Restorer.at_precision(source.load(), self.precision, device=self.device, noise_level=level)
+            self._restorers = {key: (source.label, restorer)}
         label, restorer = self._restorers[key]
         job.set(weights=label)
         restorer.on_tile = lambda done, total: job.set(tiles=(done, total))
