@@ -33,6 +33,7 @@ from scn.experiments.plan import train_config
 from scn.training.config import config_from_dict
 from scn.training.starts import match_residual
 from scn.models import create_model
+from scn.tasks import get_task
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,8 +114,12 @@ def test_a_suite_folder_keeps_one_budget(tmp_path: Path) -> None:
 
 def test_every_experiment_fits_the_cpu_and_gpu_budgets() -> None:
     for name in ("cpu", "gpu"):
-        units = plan(list(EXPERIMENTS.values()), BUDGETS[name], 3)
-        assert all(u.model_config() for u in units)
+        budget = BUDGETS[name]
+        for unit in plan(list(EXPERIMENTS.values()), budget, 3):
+            config = unit.model_config()  # a ConfigError for what the architecture cannot build
+            task = get_task(unit.task)
+            assert config.task == task.name and config.scale == task.model_scale(unit.setting), unit.key
+            assert config.num_features <= budget.features and config.num_blocks <= budget.blocks, unit.key
     fig7 = plan([EXPERIMENTS["fig7"]], BUDGETS["cpu"], 1)
     deep = next(u for u in fig7 if u.key.startswith("x2_scn_f16_b4_l4_r0.667"))
     assert deep.evals["levels8"] == (8, None) and "levels4" not in deep.evals

@@ -202,6 +202,7 @@ def onnx_forward(path: str | Path, device: str = "cpu") -> Callable[[torch.Tenso
         ["CPUExecutionProvider"]
     options = ort.SessionOptions()
     options.enable_cpu_mem_arena = False  # tiles of several sizes would otherwise grow the arena (RSS) for good
+    options.intra_op_num_threads = torch.get_num_threads()  # the threads torch was given (torch.set_num_threads)
     session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
     name = session.get_inputs()[0].name
 

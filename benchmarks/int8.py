@@ -1,0 +1,116 @@
+"""int8 against fp32 for every shipped model: PSNR on its dev sets (`scn benchmark --precision fp32 int8`, the
+path `scn restore --precision int8` takes) and the time and peak memory of the big restores, side by side in one
+run (each restore in a fresh process, fp32 then int8, one thread each).
+
+    .venv/bin/python benchmarks/int8.py quality [--out runs/int8_quality.json]   # resumable: done models are kept
+    .venv/bin/python benchmarks/int8.py speed [--repeats 2]
+
+Needs ../shared (or $SCN_SHARED) for the test sets; prints markdown tables for docs/speed.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# shipped model -> (task, settings, data sets, --color)
+DEV_SETS: dict[str, tuple[str, list[int], list[str], bool]] = {
+    "scn_small_x2.bicubic": ("sr", [2], ["Set5", "Set14"], False),
+    "scn_small_x3.bicubic": ("sr", [3], ["Set5", "Set14"], False),
+    "scn_small_x4.bicubic": ("sr", [4], ["Set5", "Set14"], False),
+    "scn_small_denoise.blind": ("denoise", [15, 25, 50], ["Set12"], False),
+    "scn_small_denoise.s25": ("denoise", [25], ["Set12"], False),
+    "scn_small_jpeg.blind": ("jpeg", [10, 20, 30, 40], ["Classic5"], False),
+    "scn_small_jpeg.q10": ("jpeg", [10], ["Classic5"], False),
+    "scn_small_denoise_rgb.blind": ("denoise", [15, 25, 50], ["Kodak24"], True),
+    "scn_small_denoise_rgb.s25": ("denoise", [25], ["Kodak24"], True),
+    "scn_denoise_rgb.s25": ("denoise", [25], ["Kodak24"], True),
+    "scn_small_jpeg_rgb.blind": ("jpeg", [10, 20, 30, 40], ["Kodak24"], True),
+    "scn_small_jpeg_rgb.q10": ("jpeg", [10], ["Kodak24"], True),
+}
+SETTING_FLAG = {"sr": "--scale", "denoise": "--sigma", "jpeg": "--quality"}
+
+
+def cpu_model() -> str:
+    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    flags = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in fields.get("Flags", "")]
+    return f"{fields.get('Model name', platform.processor()).strip()} ({' '.join(flags)})"
+
+
+def quality(out: Path) -> None:
+    done = json.loads(out.read_text()) if out.is_file() else {}
+    for name, (task, settings, sets, color) in DEV_SETS.items():
+        if name in done:
+            continue
+        rows_file = out.with_suffix(f".{name}.json")
+        command = [sys.executable, "-m", "scn", "benchmark", "--task", task, SETTING_FLAG[task],
+                   *map(str, settings), "--data", *sets, "--method", name, "--precision", "fp32", "int8",
+                   "--no-progress", "--json", str(rows_file), *(["--color"] if color else [])]
+        print(" ".join(command[2:]), flush=True)
+        subprocess.run(command, check=True, cwd=ROOT)
+        rows = json.loads(rows_file.read_text())["rows"]
+        done[name] = [{k: r[k] for k in ("method", "dataset", "setting", "psnr", "ssim", "seconds")} for r in rows]
+        out.write_text(json.dumps(done, indent=1))
+        rows_file.unlink()
+    print("| model | set | setting | fp32 | int8 | int8 - fp32 |")
+    print("|---|---|---:|---:|---:|---:|")
+    for name, rows in done.items():
+        for r in (r for r in rows if not r["method"].endswith("@int8")):
+            q = next(x for x in rows if x["method"] == r["method"] + "@int8" and x["dataset"] == r["dataset"]
+                     and x["setting"] == r["setting"])
+            print(f"| {name} | {r['dataset']} | {r['setting']} | {r['psnr']:.2f} | {q['psnr']:.2f} | "
+                  f"{q['psnr'] - r['psnr']:+.3f} |")
+
+
+CHILD = """
+import os, resource, sys, time, numpy as np, torch, scn, warnings
+warnings.simplefilter("ignore")
+torch.set_num_threads(1)
+task, level, h, w, precision = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+image = np.random.RandomState(0).rand(h, w, 3).astype(np.float32)
+options = {"scale": level} if task == "sr" else {"sigma": level}
+scn.restore(image[:64, :64], task, precision=precision, **options)  # the model loaded (and quantized) first
+start = time.perf_counter()
+scn.restore(image, task, precision=precision, **options)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def speed(repeats: int) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "ORT_NUM_THREADS": "1"}
+    print(f"CPU: {cpu_model()}; one thread; {time.strftime('%Y-%m-%d')}")
+    print("| restore | fp32 s | int8 s | fp32 / int8 | peak RSS fp32 / int8 (MB) |")
+    print("|---|---:|---:|---:|---:|")
+    for label, args in [("2000x1500 -> 4000x3000, SR x2", ["sr", "2", "1500", "2000"]),
+                        ("1000x750 colour denoise, sigma 25", ["denoise", "25", "750", "1000"])]:
+        best: dict[str, tuple[float, float]] = {}
+        for _ in range(repeats):
+            for precision in ("fp32", "int8"):
+                out = subprocess.run([sys.executable, "-c", CHILD, *args, precision], capture_output=True,
+                                     text=True, check=True, cwd=ROOT, env=env).stdout.split()
+                seconds, rss = float(out[-2]), float(out[-1])
+                old = best.get(precision, (float("inf"), 0.0))
+                best[precision] = (min(old[0], seconds), max(old[1], rss))
+        (f, fm), (q, qm) = best["fp32"], best["int8"]
+        print(f"| {label} | {f:.1f} | {q:.1f} | {f / q:.2f} | {fm:.0f} / {qm:.0f} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("quality", "speed"))
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "int8_quality.json")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    quality(args.out) if args.what == "quality" else speed(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
