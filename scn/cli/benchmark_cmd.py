@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     resolved = {m.label: {get_task(args.task).label(s): name for s, name in m.resolved.items()}
                 for m in methods if isinstance(m, NetworkMethod) and m.resolved}
     for label, names in resolved.items():
-        if set(names.values()) != {label.removesuffix("+")}:
+        if set(names.values()) != {label.split("@")[0].removesuffix("+")}:
             print(f"{label}: " + ", ".join(f"{name} at {setting}" for setting, name in names.items()))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "task": args.task, "color": args.color, "clip": args.clip, "ensemble": args.ensemble,
