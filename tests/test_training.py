@@ -734,3 +734,31 @@ def test_a_blind_denoiser_grown_a_noise_map_starts_as_itself_at_every_level() ->
         noise_map_from_blind(grown, blind)
     with pytest.raises(scn.ConfigError, match="applies to task 'denoise' only"):
         create_model("scn_small_jpeg", noise_map=True)
+
+
+def test_train_init_takes_a_shipped_name_and_checks_its_checksum(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """train.init names shipped weights (`scn models --pretrained`): training starts from them exactly; a shipped
+    file that fails its sha256 stops the run with the one-line checksum error before any step."""
+    import json
+    import scn.zoo as zoo
+    from scn.training.loop import Trainer
+
+    data = tiny_config(tmp_path, "denoise", steps=1)
+    data["model"] = {"name": "scn_small_denoise", "overrides": {"align_corners": False}}
+    data["train"]["init"] = "scn_small_denoise.blind"
+    trainer = Trainer(config_from_dict(data), tmp_path / "run", progress=False)
+    shipped = scn.resolve("scn_small_denoise.blind").load()
+    for name, value in shipped.state_dict().items():
+        assert torch.equal(trainer.model.state_dict()[name].cpu(), value), name
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    manifest = json.loads((zoo.WEIGHTS_DIR / "manifest.json").read_text())
+    entry = next(e for e in manifest["models"] if e["name"] == "scn_small_denoise.blind")
+    damaged = bytearray((zoo.WEIGHTS_DIR / entry["file"]).read_bytes())
+    damaged[-100] ^= 0xFF
+    (folder / entry["file"]).write_bytes(bytes(damaged))
+    (folder / "manifest.json").write_text(json.dumps({"models": [entry]}))
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", folder)
+    with pytest.raises(zoo.ZooError, match="fail their checksum"):
+        Trainer(config_from_dict(data), tmp_path / "run2", progress=False)

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader
 from ..allocator import keep_freed_memory
 from ..archs import RestorationNet, build
 from ..checkpoint import load_model, save_model
+from ..resolve import resolve
 from ..evaluation.methods import NetworkMethod, make_method
 from ..evaluation.runner import load_test_files, load_test_set, run_benchmark
 from ..progress import Progress
@@ -147,7 +148,7 @@ class Trainer:
                 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.manual_seed(t.seed)
         self.model_config = get_config(config.model.name, **config.model.overrides)
-        init = load_model(t.init) if t.init else None
+        init = resolve(t.init).load() if t.init else None  # a shipped name is checked against its sha256
         if init is not None:  # a colour model started from a gray one takes the image mean that makes the start exact
             self.model_config = colour_start_config(self.model_config, init.config)
         self.model = build(self.model_config)
