@@ -4,6 +4,7 @@ run (each restore in a fresh process, fp32 then int8, one thread each).
 
     .venv/bin/python benchmarks/int8.py quality [--out runs/int8_quality.json]   # resumable: done models are kept
     .venv/bin/python benchmarks/int8.py speed [--repeats 2]
+    .venv/bin/python benchmarks/int8.py variants      # what to quantize: the choices tried on scn_small_x2.bicubic
 
 Needs ../shared (or $SCN_SHARED) for the test sets; prints markdown tables for docs/speed.md.
 """
@@ -103,13 +104,78 @@ def speed(repeats: int) -> None:
         print(f"| {label} | {f:.1f} | {q:.1f} | {f / q:.2f} | {fm:.0f} / {qm:.0f} |", flush=True)
 
 
+VARIANTS = [("every op", [], False), ("every op, ends in float", [], True),
+            ("convs only, ends in float", ["Conv"], True), ("convs and ReLUs, ends in float (chosen)", None, True)]
+
+
+def variants() -> None:
+    """scn_small_x2.bicubic quantized each way: Set5 / Set14 PSNR (the benchmark's protocol) and one 500x375
+    inference, one thread, fp32 (ONNX Runtime) first."""
+    import tempfile
+
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    import scn
+    from scn.evaluation import load_test_set, run_benchmark
+    from scn.evaluation.methods import Method
+    from scn.inference.engine import Restorer, onnx_forward
+    from scn.inference.export import export_onnx
+    from scn.inference.images import Picture
+    from scn.inference.int8 import quantize
+
+    torch.set_num_threads(1)
+    model = scn.resolve("scn_small_x2.bicubic").load()
+    folder = Path(tempfile.mkdtemp(prefix="scn-int8-variants-"))
+    files = {"fp32 (ONNX Runtime)": export_onnx(model, folder / "fp32.onnx")}
+    for i, (label, ops, ends) in enumerate(VARIANTS):
+        files[label] = quantize(model, folder / f"v{i}.onnx", ops=ops, float_ends=ends)
+
+    class OnnxMethod(Method):
+        def __init__(self, label: str, path: Path) -> None:
+            self.label, self.tasks = label, ("sr",)
+            self.restorer = Restorer(config=model.config, forward=onnx_forward(path), tile=0)
+
+        def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
+            x = degraded.astype(np.float32) / (255.0 if degraded.dtype == np.uint8 else 1.0)
+            return self.restorer.restore(Picture(x)).color.astype(np.float64)
+
+    sets = [load_test_set(Path(os.environ.get("SCN_SHARED", ROOT.parent / "shared")) / "datasets/test" / name,
+                          "sr") for name in ("Set5", "Set14")]
+    rows = run_benchmark([OnnxMethod(k, v) for k, v in files.items()], sets, "sr", [2], progress=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    x = np.random.RandomState(0).rand(1, 3, 375, 500).astype(np.float32)
+    print(f"CPU: {cpu_model()}; one thread; {time.strftime('%Y-%m-%d')}")
+    print("| quantized | Set5 | Set14 | 500x375 x2, s | speed-up |")
+    print("|---|---:|---:|---:|---:|")
+    base = None
+    for label, path in files.items():
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session.run(None, {"image": x})
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            session.run(None, {"image": x})
+            times.append(time.perf_counter() - start)
+        base = base or min(times)
+        psnrs = [next(r.psnr for r in rows if r.method == label and r.dataset == d) for d in ("Set5", "Set14")]
+        print(f"| {label} | {psnrs[0]:.3f} | {psnrs[1]:.3f} | {min(times):.2f} | {base / min(times):.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("quality", "speed"))
+    parser.add_argument("what", choices=("quality", "speed", "variants"))
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "int8_quality.json")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    quality(args.out) if args.what == "quality" else speed(args.repeats)
+    if args.what == "quality":
+        quality(args.out)
+    elif args.what == "speed":
+        speed(args.repeats)
+    else:
+        variants()
 
 
 if __name__ == "__main__":

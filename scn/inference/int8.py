@@ -106,8 +106,10 @@ def float_convs(proto: object, model: RestorationNet) -> list[str]:
     return [n.name for n in graph.node if n.op_type == "Conv" and shapes.get(n.input[1]) in wanted]
 
 
-def quantize(model: RestorationNet, path: str | Path) -> Path:
-    """Write `model` as a statically quantized int8 ONNX file (the scn metadata kept, plus its precision)."""
+def quantize(model: RestorationNet, path: str | Path, ops: list[str] | None = None, float_ends: bool = True) -> Path:
+    """Write `model` as a statically quantized int8 ONNX file (the scn metadata kept, plus its precision).
+    `ops` (default QUANTIZED_OPS; [] for every op ONNX Runtime can quantize) and `float_ends` (head, tail and
+    skip kept in float) are there to compare choices (benchmarks/int8.py variants)."""
     try:
         import onnx
         from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -121,7 +123,8 @@ def quantize(model: RestorationNet, path: str | Path) -> Path:
         quant_pre_process(str(exported), str(prepared), skip_symbolic_shape=True)
         proto = onnx.load(str(prepared))
         name = proto.graph.input[0].name
-        excluded = float_convs(proto, model)
+        excluded = float_convs(proto, model) if float_ends else []
+        selection = {"op_types_to_quantize": QUANTIZED_OPS if ops is None else ops} if ops != [] else {}
 
         class Crops(CalibrationDataReader):
             def __init__(self) -> None:
@@ -134,7 +137,7 @@ def quantize(model: RestorationNet, path: str | Path) -> Path:
         def write(out: str) -> None:
             quantize_static(str(prepared), out, Crops(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            op_types_to_quantize=QUANTIZED_OPS, nodes_to_exclude=excluded)
+                            nodes_to_exclude=excluded, **selection)
             result = onnx.load(out)
             meta = {p.key: p.value for p in result.metadata_props}
             if CONFIG_KEY not in meta:
