@@ -603,3 +603,21 @@ def test_the_noise_level_estimator_finds_white_gaussian_noise() -> None:
     noisy8 = np.clip(np.round((clean + np.random.RandomState(0).normal(0, 10 / 255, clean.shape)) * 255), 0, 255)
     assert abs(estimate_sigma(noisy8.astype(np.uint8)) - 10) < 1.0
     assert estimate_sigma(clean) < 2.0 and estimate_sigma(clean[:5, :5]) == 0.0
+
+
+def test_read_picture_takes_a_path_bytes_or_an_open_file_alike(tmp_path: Path) -> None:
+    """One reader for files and uploads: the same picture from a path, its bytes and an open file; errors name
+    what was given (`name` for bytes, e.g. the page's 'the image'), never a temporary path."""
+    from scn.inference.images import ImageError
+
+    path = tmp_path / "a.png"
+    Image.fromarray(photo_crop()[:40, :50]).save(path)
+    by_path = read_picture(path)
+    with open(path, "rb") as f:
+        by_file = read_picture(f)
+    by_bytes = read_picture(path.read_bytes(), name="the upload")
+    assert np.array_equal(by_path.color, by_bytes.color) and np.array_equal(by_path.color, by_file.color)
+    with pytest.raises(ImageError, match="^the upload: not an image file Pillow can read$"):
+        read_picture(b"not an image", name="the upload")
+    with pytest.raises(ImageError, match="^the image: empty file"):
+        read_picture(b"")

@@ -8,12 +8,14 @@ Pillow. Outputs are written to a temporary name and renamed, so a crash leaves n
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -117,23 +119,21 @@ def _native_stderr_quiet(active: bool) -> Iterator[None]:
         os.close(saved)
 
 
-def _is_tiff(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(4) in (b"II*\x00", b"MM\x00*")
+def _is_tiff(data: bytes) -> bool:
+    return data[:4] in (b"II*\x00", b"MM\x00*")
 
 
-def _png_header(path: Path) -> tuple[int, int, int, int] | None:
+def _png_header(data: bytes) -> tuple[int, int, int, int] | None:
     """(width, height, bit depth, colour type) of a PNG, None for other files."""
-    with open(path, "rb") as f:
-        head = f.read(29)
+    head = data[:29]
     if len(head) < 29 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
         return None
     return (int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big"), head[24], head[25])
 
 
-def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
+def _check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
-        raise ImageError(f"{path}: declares {width}x{height} = {width * height:,} pixels, above the limit of "
+        raise ImageError(f"{name}: declares {width}x{height} = {width * height:,} pixels, above the limit of "
                          f"{max_pixels:,} (a decompression bomb?); raise max_pixels (--max-pixels) if the file is real")
 
 
@@ -146,9 +146,9 @@ def _pypng():  # type: ignore[no-untyped-def]
     return png
 
 
-def _read_png16(path: Path) -> Picture:
+def _read_png16(data: bytes) -> Picture:
     png = _pypng()
-    width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+    width, height, rows, info = png.Reader(bytes=data).asDirect()
     planes = info["planes"]
     data = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
     data = data.astype(np.float32) / 65535.0
@@ -157,31 +157,40 @@ def _read_png16(path: Path) -> Picture:
     return Picture(np.ascontiguousarray(color), data[..., -1].copy() if has_alpha else None, bits=16)
 
 
-def read_picture(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
-    """Read an image file (EXIF orientation applied); one-line ImageError for anything unusable."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImageError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise ImageError(f"{path}: empty file (0 bytes)")
-    header = _png_header(path)
+def read_picture(source: str | Path | bytes | BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 name: str | None = None) -> Picture:
+    """Read an image (a file path, its bytes, or an open binary file; EXIF orientation applied); one-line
+    ImageError for anything unusable, naming the file (or `name`, e.g. 'the upload')."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, name = bytes(source), name or "the image"
+    elif hasattr(source, "read"):
+        data, name = source.read(), name or str(getattr(source, "name", "the image"))  # type: ignore[union-attr]
+    else:
+        path = Path(source)
+        name = name or str(path)
+        if not path.is_file():
+            raise ImageError(f"{name}: no such file")
+        data = path.read_bytes()
+    if not data:
+        raise ImageError(f"{name}: empty file (0 bytes)")
+    header = _png_header(data)
     if header:
-        _check_pixels(path, header[0], header[1], max_pixels)
+        _check_pixels(name, header[0], header[1], max_pixels)
         if header[2] == 16 and header[3] in (2, 4, 6):  # 16-bit RGB, gray+alpha, RGBA
             try:
-                return _read_png16(path)
+                return _read_png16(data)
             except ImageError:
                 raise
             except Exception as e:  # noqa: BLE001 - pypng raises its own error types
-                raise ImageError(f"{path}: unreadable 16-bit PNG ({type(e).__name__})") from None
+                raise ImageError(f"{name}: unreadable 16-bit PNG ({type(e).__name__})") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's notes on damaged files ('Corrupt EXIF data', ...): the
             warnings.simplefilter("error", Image.DecompressionBombWarning)  # file reads, or fails in one line
             saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
             try:
-                with _native_stderr_quiet(_is_tiff(path)), Image.open(path) as im:
-                    _check_pixels(path, im.width, im.height, max_pixels)
+                with _native_stderr_quiet(_is_tiff(data)), Image.open(io.BytesIO(data)) as im:
+                    _check_pixels(name, im.width, im.height, max_pixels)
                     im.load()
                     icc = im.info.get("icc_profile")
                     im = ImageOps.exif_transpose(im)
@@ -193,12 +202,12 @@ def read_picture(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pict
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file Pillow can read") from None
+        raise ImageError(f"{name}: not an image file Pillow can read") from None
     except MemoryError:
         raise
     except Exception as e:  # noqa: BLE001 - a damaged file can break a decoder anywhere (a TypeError in a TIFF
         # reader, found by benchmarks/fuzz_images.py): whatever it raises, the file is unreadable
-        raise ImageError(f"{path}: unreadable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") \
+        raise ImageError(f"{name}: unreadable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") \
             from None
 
 

@@ -13,7 +13,6 @@ import io
 import json
 import queue
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -146,13 +145,7 @@ class RestoreService:
         upload, never a server path."""
         if len(data) > self.max_upload:
             raise ScnError(f"the {what} is {len(data) / 2 ** 20:.1f} MB; the limit is {self.max_upload / 2 ** 20:.0f} MB")
-        path = _spill(data)
-        try:
-            return read_picture(path, self.max_pixels)
-        except ScnError as e:
-            raise ScnError(str(e).replace(str(path), f"the {what}")) from None
-        finally:
-            path.unlink(missing_ok=True)
+        return read_picture(data, self.max_pixels, name=f"the {what}")
 
     def position(self, job: Job) -> int:
         with self.lock:
@@ -208,14 +201,6 @@ class RestoreService:
 def settings_offered(task: Task) -> list[int | None]:
     """The page's choices: blind (None) where a task takes an unknown level, then the field's usual levels."""
     return ([None] if task.default_setting is None else []) + list(task.levels)
-
-
-def _spill(data: bytes) -> Path:
-    """Uploaded bytes in a private temporary file, for the one image reader (`read_picture`)."""
-    fd, name = tempfile.mkstemp(prefix="scn-serve-")
-    with open(fd, "wb") as f:
-        f.write(data)
-    return Path(name)
 
 
 def demo_images(task: str, setting: int | None) -> tuple[np.ndarray, np.ndarray]:
