@@ -236,6 +236,8 @@ def _pair(budget: Budget) -> tuple[Study, ...]:
                      for a in (FACTORIAL_ARCHS[0], FACTORIAL_ARCHS[2]))
     claims = (Claim("SCN beats WDSR (reference init)", "scn", "wdsr"),
               Claim("SCN beats WDSR (identity start)", "scn_id", "wdsr_id"),
+              Claim("SCN (identity start) beats WDSR (reference init): each one's better start at the cpu size",
+                    "scn_id", "wdsr"),
               Claim("the identity start helps SCN", "scn_id", "scn"),
               Claim("the identity start helps WDSR", "wdsr_id", "wdsr"))
     return (Study("sr", 2, variants, claims),)
