@@ -2,7 +2,7 @@
 path `scn restore --precision int8` takes) and the time and peak memory of the big restores, side by side in one
 run (each restore in a fresh process, fp32 then int8, one thread each).
 
-    .venv/bin/python benchmarks/int8.py quality [--out runs/int8_quality.json]   # resumable: done models are kept
+    .venv/bin/python benchmarks/int8.py quality [--marks]   # resumable (runs/int8_quality.json keeps done models)
     .venv/bin/python benchmarks/int8.py speed [--repeats 2]
     .venv/bin/python benchmarks/int8.py variants      # what to quantize: the choices tried on scn_small_x2.bicubic
 
@@ -46,7 +46,12 @@ def cpu_model() -> str:
     return f"{fields.get('Model name', platform.processor()).strip()} ({' '.join(flags)})"
 
 
-def quality(out: Path) -> None:
+def quality(out: Path, marks: bool = False) -> None:
+    """Every shipped model on its dev sets in fp32 and int8; `marks`: write scn/weights/int8.json (the models whose
+    int8 loss on a dev set is above the limit are restored in fp32)."""
+    from scn.inference.int8 import LOSS_LIMIT_DB, MARKS_FILE
+    from scn.tasks import get_task
+
     done = json.loads(out.read_text()) if out.is_file() else {}
     for name, (task, settings, sets, color) in DEV_SETS.items():
         if name in done:
@@ -63,12 +68,24 @@ def quality(out: Path) -> None:
         rows_file.unlink()
     print("| model | set | setting | fp32 | int8 | int8 - fp32 |")
     print("|---|---|---:|---:|---:|---:|")
+    worst: dict[str, tuple[float, str]] = {}
     for name, rows in done.items():
+        task = DEV_SETS[name][0]
         for r in (r for r in rows if not r["method"].endswith("@int8")):
             q = next(x for x in rows if x["method"] == r["method"] + "@int8" and x["dataset"] == r["dataset"]
                      and x["setting"] == r["setting"])
+            loss = r["psnr"] - q["psnr"]
+            where = f"{r['dataset']} {get_task(task).label(r['setting'])}"
+            worst[name] = max(worst.get(name, (-1e9, "")), (loss, where))
             print(f"| {name} | {r['dataset']} | {r['setting']} | {r['psnr']:.2f} | {q['psnr']:.2f} | "
                   f"{q['psnr'] - r['psnr']:+.3f} |")
+    if marks:
+        table = {"limit_db": LOSS_LIMIT_DB, "measured_by": "benchmarks/int8.py quality",
+                 "int8": {n: {"loss_db": round(w[0], 4), "on": w[1]} for n, w in worst.items() if w[0] <= LOSS_LIMIT_DB},
+                 "fp32_only": {n: {"loss_db": round(w[0], 4), "on": w[1]} for n, w in worst.items()
+                               if w[0] > LOSS_LIMIT_DB}}
+        MARKS_FILE.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n")
+        print(f"wrote {MARKS_FILE}")
 
 
 CHILD = """
@@ -169,9 +186,10 @@ def main() -> None:
     parser.add_argument("what", choices=("quality", "speed", "variants"))
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "int8_quality.json")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--marks", action="store_true", help="quality: write scn/weights/int8.json from the results")
     args = parser.parse_args()
     if args.what == "quality":
-        quality(args.out)
+        quality(args.out, args.marks)
     elif args.what == "speed":
         speed(args.repeats)
     else:

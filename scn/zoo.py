@@ -197,7 +197,9 @@ def load_pretrained(entry: Pretrained):
         raise ZooError(f"shipped weights {path} fail their checksum ({digest[:12]}... != {entry.sha256[:12]}...): "
                        "the file was damaged or replaced; repair it with `pip install --force-reinstall scn` "
                        f"(from a checkout: `git checkout -- scn/weights/{entry.file}`)")
-    return load_model(path)
+    model = load_model(path)
+    model.shipped_name = entry.name  # what int8 marks (INT8_MARKS) and notes refer to
+    return model
 
 
 def pretrained_for(name: str, task: str, setting: int | None):

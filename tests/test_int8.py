@@ -54,6 +54,7 @@ def test_int8_agrees_with_fp32_on_a_photo(name: str, gray: bool, degrade: int | 
         u8 = eight_bit(pic.color[..., 0]).astype(np.uint8)
         pic = Picture((get_task("jpeg").degrade(u8, degrade) / 255.0).astype(np.float32)[..., None])
     model = scn.resolve(name).load()
+    model.shipped_name = None  # the int8 numbers themselves, whatever weights/int8.json says of the shipped file
     fp32 = eight_bit(Restorer(model, tile=0).restore(pic).color)
     int8 = eight_bit(Restorer.at_precision(model, "int8", tile=0).restore(pic).color)
     assert fp32.shape == int8.shape
@@ -62,6 +63,7 @@ def test_int8_agrees_with_fp32_on_a_photo(name: str, gray: bool, degrade: int | 
 
 def test_int8_tiles_match_whole_as_fp32_tiles_do() -> None:
     model = scn.resolve("scn_small_x2.bicubic").load()
+    model.shipped_name = None  # int8 whatever weights/int8.json says
     pic = crop()
     whole = eight_bit(Restorer.at_precision(model, "int8", tile=0).restore(pic).color)
     tiled = eight_bit(Restorer.at_precision(model, "int8", tile=48).restore(pic).color)
@@ -75,6 +77,24 @@ def test_a_cpu_without_8_bit_instructions_falls_back_to_fp32_with_a_note(monkeyp
     monkeypatch.setitem(engine._SAID, "no_int8", False)
     model = scn.create_model("scn_small_x2", num_blocks=2, num_features=8, width=2).eval()
     with pytest.warns(ScnWarning, match="no 8-bit multiply-add instructions"):
+        restorer = Restorer.at_precision(model, "int8", tile=0)
+    pic = crop()
+    assert np.array_equal(restorer.restore(pic).color, Restorer(model, tile=0).restore(pic).color)
+
+
+def test_a_shipped_model_marked_fp32_only_is_restored_in_fp32_with_its_measured_loss(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import scn.inference.engine as engine
+    import scn.inference.int8 as int8
+
+    marks = tmp_path / "int8.json"
+    marks.write_text(json.dumps({"fp32_only": {"scn_small_x2.bicubic": {"loss_db": 0.2, "on": "Set5 x2"}}}))
+    monkeypatch.setattr(int8, "MARKS_FILE", marks)
+    monkeypatch.setattr(engine, "_SAID", {"no_int8": False})
+    model = scn.resolve("scn_small_x2.bicubic").load()
+    assert model.shipped_name == "scn_small_x2.bicubic"
+    with pytest.warns(ScnWarning, match="loses 0.20 dB in int8 on Set5 x2 .*restoring it in fp32"):
         restorer = Restorer.at_precision(model, "int8", tile=0)
     pic = crop()
     assert np.array_equal(restorer.restore(pic).color, Restorer(model, tile=0).restore(pic).color)
@@ -105,6 +125,7 @@ def test_export_int8_writes_the_model_restore_runs(tmp_path: Path) -> None:
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert meta["scn_precision"] == "int8" and read_onnx_config(out).scale == 2
     model = scn.resolve("scn_small_x2.bicubic").load()
+    model.shipped_name = None  # int8 whatever weights/int8.json says
     pic = crop()
     exported = Restorer(config=read_onnx_config(out), forward=onnx_forward(out), tile=0).restore(pic).color
     np.testing.assert_array_equal(exported, Restorer.at_precision(model, "int8", tile=0).restore(pic).color)

@@ -39,6 +39,7 @@ class RestorationNet(nn.Module):
 
     arch_name: ClassVar[str]
     scales_residual: ClassVar[bool] = False  # whether `res_scale` applies (WDSR's blocks)
+    shipped_name: str | None = None  # set on shipped weights when loaded (scn.zoo)
 
     # -- rules of the architecture, from the configuration alone ------------------------------------------------
     @classmethod

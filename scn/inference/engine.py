@@ -26,7 +26,7 @@ from .images import Picture, image_from_tensor, tensor_from_image
 from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
 
 
-_SAID = {"no_int8": False}  # notes said once per process
+_SAID: dict[str, bool] = {"no_int8": False}  # notes said once per process
 
 
 class TilingWarning(ScnWarning):
@@ -92,9 +92,15 @@ class Restorer:
         """A restorer of `model` in `precision`: fp32 (PyTorch), or int8 (its quantized ONNX file run by ONNX
         Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a CPU without 8-bit
         multiply-adds. `options` as for the constructor."""
-        from .int8 import check_precision, cpu_has_int8_dot, int8_model
+        from .int8 import check_precision, cpu_has_int8_dot, fp32_only, int8_model
 
         check_precision(precision, options.get("device", "cpu"))
+        reason = fp32_only(model.shipped_name) if precision == "int8" else None
+        if reason:
+            if reason not in _SAID:
+                _SAID[reason] = True
+                warnings.warn(ScnWarning(reason), stacklevel=2)
+            precision = "fp32"
         if precision == "int8" and not cpu_has_int8_dot():
             if not _SAID["no_int8"]:
                 _SAID["no_int8"] = True

@@ -55,6 +55,22 @@ def cpu_has_int8_dot() -> bool:
     return bool(flags & {"avx2", "avx512_vnni", "avx_vnni", "asimddp"})
 
 
+MARKS_FILE = Path(__file__).resolve().parents[1] / "weights" / "int8.json"
+LOSS_LIMIT_DB = 0.05
+
+
+def fp32_only(name: str | None) -> str | None:
+    """Why shipped model `name` is restored in fp32 even when int8 is asked for (its int8 loss on a dev set is
+    above LOSS_LIMIT_DB, measured by benchmarks/int8.py and kept in weights/int8.json); None when it is not."""
+    if name is None or not MARKS_FILE.is_file():
+        return None
+    mark = json.loads(MARKS_FILE.read_text()).get("fp32_only", {}).get(name)
+    if mark is None:
+        return None
+    return (f"{name} loses {mark['loss_db']:.2f} dB in int8 on {mark['on']} (more than {LOSS_LIMIT_DB} dB; "
+            "docs/speed.md): restoring it in fp32 (`scn export --int8` writes its int8 file all the same)")
+
+
 def check_precision(precision: str, device: str = "cpu") -> str:
     """`precision` checked: fp32 or int8 (int8 on the CPU only)."""
     if precision not in PRECISIONS:
@@ -106,13 +122,16 @@ def float_convs(proto: object, model: RestorationNet) -> list[str]:
     return [n.name for n in graph.node if n.op_type == "Conv" and shapes.get(n.input[1]) in wanted]
 
 
-def quantize(model: RestorationNet, path: str | Path, ops: list[str] | None = None, float_ends: bool = True) -> Path:
+def quantize(model: RestorationNet, path: str | Path, ops: list[str] | None = None, float_ends: bool = True,
+             calibration: str = "minmax") -> Path:
     """Write `model` as a statically quantized int8 ONNX file (the scn metadata kept, plus its precision).
     `ops` (default QUANTIZED_OPS; [] for every op ONNX Runtime can quantize) and `float_ends` (head, tail and
-    skip kept in float) are there to compare choices (benchmarks/int8.py variants)."""
+    skip kept in float) and `calibration` (minmax, percentile, entropy) are there to compare choices
+    (benchmarks/int8.py variants)."""
     try:
         import onnx
-        from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+        from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                              quantize_static)
         from onnxruntime.quantization.shape_inference import quant_pre_process
     except ImportError:
         raise ScnError("int8 needs onnx and onnxruntime: pip install 'scn[onnx]'") from None
@@ -124,6 +143,8 @@ def quantize(model: RestorationNet, path: str | Path, ops: list[str] | None = No
         proto = onnx.load(str(prepared))
         name = proto.graph.input[0].name
         excluded = float_convs(proto, model) if float_ends else []
+        methods = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+                   "entropy": CalibrationMethod.Entropy}
         selection = {"op_types_to_quantize": QUANTIZED_OPS if ops is None else ops} if ops != [] else {}
 
         class Crops(CalibrationDataReader):
@@ -137,7 +158,7 @@ def quantize(model: RestorationNet, path: str | Path, ops: list[str] | None = No
         def write(out: str) -> None:
             quantize_static(str(prepared), out, Crops(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            nodes_to_exclude=excluded, **selection)
+                            nodes_to_exclude=excluded, calibrate_method=methods[calibration], **selection)
             result = onnx.load(out)
             meta = {p.key: p.value for p in result.metadata_props}
             if CONFIG_KEY not in meta:
