@@ -89,15 +89,21 @@ def quality(out: Path, marks: bool = False) -> None:
 
 
 CHILD = """
-import os, resource, sys, time, numpy as np, torch, scn, warnings
+import resource, sys, time, numpy as np, torch, warnings
+from scn.inference.engine import Restorer
+from scn.inference.images import Picture
+from scn.resolve import DEFAULT, resolve
 warnings.simplefilter("ignore")
 torch.set_num_threads(1)
 task, level, h, w, precision = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+model = resolve(DEFAULT, task, level, channels=3).load()  # the model scn restore takes for a colour photo
+print(model.shipped_name)
+model.shipped_name = None  # its int8 speed, even where weights/int8.json keeps it in fp32 for quality
 image = np.random.RandomState(0).rand(h, w, 3).astype(np.float32)
-options = {"scale": level} if task == "sr" else {"sigma": level}
-scn.restore(image[:64, :64], task, precision=precision, **options)  # the model loaded (and quantized) first
+restorer = Restorer.at_precision(model, precision, noise_level=level if task == "denoise" else None)
+restorer.restore(Picture(image[:64, :64]))  # loaded (and quantized) first
 start = time.perf_counter()
-scn.restore(image, task, precision=precision, **options)
+restorer.restore(Picture(image))
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
@@ -112,13 +118,13 @@ def speed(repeats: int) -> None:
         best: dict[str, tuple[float, float]] = {}
         for _ in range(repeats):
             for precision in ("fp32", "int8"):
-                out = subprocess.run([sys.executable, "-c", CHILD, *args, precision], capture_output=True,
-                                     text=True, check=True, cwd=ROOT, env=env).stdout.split()
-                seconds, rss = float(out[-2]), float(out[-1])
+                lines = subprocess.run([sys.executable, "-c", CHILD, *args, precision], capture_output=True,
+                                       text=True, check=True, cwd=ROOT, env=env).stdout.split("\n")
+                name, (seconds, rss) = lines[-3], map(float, lines[-2].split())
                 old = best.get(precision, (float("inf"), 0.0))
                 best[precision] = (min(old[0], seconds), max(old[1], rss))
         (f, fm), (q, qm) = best["fp32"], best["int8"]
-        print(f"| {label} | {f:.1f} | {q:.1f} | {f / q:.2f} | {fm:.0f} / {qm:.0f} |", flush=True)
+        print(f"| {label} ({name}) | {f:.1f} | {q:.1f} | {f / q:.2f} | {fm:.0f} / {qm:.0f} |", flush=True)
 
 
 VARIANTS = [("every op", [], False), ("every op, ends in float", [], True),
