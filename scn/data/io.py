@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,18 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import ScnError
 from .color import rgb_to_y, to_uint8
+
+SHARED = "../shared"  # the project's data beside a checkout (its README lists it), as configs and docs write it
+
+
+def shared_path(folder: str) -> str:
+    """A data folder as configs and docs write it, with `../shared` replaced by $SCN_SHARED when that is set (data
+    sent along with the code to a machine without ../shared, e.g. by scripts/pack_gpu_data.sh)."""
+    root = os.environ.get("SCN_SHARED")
+    if root and (folder == SHARED or folder.startswith(SHARED + "/")):
+        return str(Path(root) / folder[len(SHARED):].lstrip("/"))
+    return folder
+
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 

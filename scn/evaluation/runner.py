@@ -3,7 +3,6 @@ score, and collect per-image and per-set numbers."""
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
+from ..data.io import SHARED, ImageError, as_gray, as_rgb, list_images, read_image, shared_path
 from ..progress import Progress
 from ..tasks import get_task
 from .methods import Method
@@ -53,7 +52,7 @@ class Row:
         return d
 
 
-TEST_SET_ROOTS = ("../shared/datasets/test", "../shared/datasets/real")  # where README's data lies
+TEST_SET_ROOTS = (f"{SHARED}/datasets/test", f"{SHARED}/datasets/real")  # where README's data lies
 
 
 def test_set_folder(spec: str | Path) -> Path:
@@ -62,10 +61,8 @@ def test_set_folder(spec: str | Path) -> Path:
     path = Path(spec)
     if path.is_dir():
         return path
-    shared = os.environ.get("SCN_SHARED")
-    roots = [Path(shared) / r.removeprefix("../shared/") for r in TEST_SET_ROOTS] if shared else []
     if len(path.parts) == 1:
-        for root in [*roots, *map(Path, TEST_SET_ROOTS)]:
+        for root in dict.fromkeys(Path(r) for roots in ((shared_path(t), t) for t in TEST_SET_ROOTS) for r in roots):
             if (root / path).is_dir():
                 return root / path
     where = f" nor a set in {', '.join(TEST_SET_ROOTS)}" if len(path.parts) == 1 else ""

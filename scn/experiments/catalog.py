@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..data.io import SHARED
 from ..errors import ConfigError, did_you_mean
 from ..tasks import get_task
 
-SHARED = "../shared/datasets"
-TRAIN_SETS = {"sr": [f"{SHARED}/train/T91", f"{SHARED}/train/BSD200"],
-              "denoise": [f"{SHARED}/train/Train400"],
-              "jpeg": [f"{SHARED}/train/T91", f"{SHARED}/train/BSD200"]}
+DATASETS = f"{SHARED}/datasets"
+TRAIN_SETS = {"sr": [f"{DATASETS}/train/T91", f"{DATASETS}/train/BSD200"],
+              "denoise": [f"{DATASETS}/train/Train400"],
+              "jpeg": [f"{DATASETS}/train/T91", f"{DATASETS}/train/BSD200"]}
 TEST_SETS = {"sr": ["Set5", "Set14"], "denoise": ["Set12"], "jpeg": ["Classic5"]}  # never the training images
 
 

@@ -11,9 +11,9 @@ from ..config import ModelConfig
 from ..errors import ConfigError
 from ..registry import get_config
 from ..tasks import get_task
-from .catalog import STARTS, TEST_SETS, TRAIN_SETS, Budget, Experiment, Study, Variant
+from .catalog import DATASETS, STARTS, TEST_SETS, TRAIN_SETS, Budget, Experiment, Study, Variant
 
-TEST_ROOT = "../shared/datasets/test"
+TEST_ROOT = f"{DATASETS}/test"
 
 
 @dataclass

@@ -23,6 +23,7 @@ from ..layers.conv import inference_copy
 from ..progress import Progress
 from .ensemble import self_ensemble
 from .images import Picture, image_from_tensor, tensor_from_image
+from .int8 import check_precision, cpu_has_int8_dot, fp32_only, int8_model
 from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
 
 
@@ -92,8 +93,6 @@ class Restorer:
         """A restorer of `model` in `precision`: fp32 (PyTorch), or int8 (its quantized ONNX file run by ONNX
         Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a CPU without 8-bit
         multiply-adds. `options` as for the constructor."""
-        from .int8 import check_precision, cpu_has_int8_dot, fp32_only, int8_model
-
         check_precision(precision, options.get("device", "cpu"))
         reason = fp32_only(model.shipped_name) if precision == "int8" else None
         if reason:

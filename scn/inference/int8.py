@@ -26,6 +26,7 @@ import torch
 from ..archs import RestorationNet, with_noise_map
 from ..atomic import atomic_write
 from ..data.resize import imresize
+from ..data.samples import demo_photo
 from ..errors import ScnError
 from ..tasks import get_task
 from ..version import __version__
@@ -82,8 +83,6 @@ def check_precision(precision: str, device: str = "cpu") -> str:
 
 def calibration_inputs(model: RestorationNet) -> list[np.ndarray]:
     """The 16 (1, C, 64, 64) float32 inputs the activation ranges are measured on (module docstring)."""
-    from ..data.samples import demo_photo
-
     config, task = model.config, get_task(model.config.task)
     photo = demo_photo().astype(np.float64) / 255.0
     rng = np.random.RandomState(0)

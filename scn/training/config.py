@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
 import typing
 from dataclasses import dataclass, field, fields
@@ -15,6 +14,7 @@ from typing import Any
 import yaml
 
 from ..config import ModelConfig
+from ..data.io import shared_path
 from ..errors import ConfigError
 from ..registry import get_config
 from ..tasks import TASKS, get_task
@@ -240,16 +240,9 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
     return data
 
 
-SHARED_PREFIX = "../shared/"
-
-
 def data_folder(folder: str) -> str:
-    """A data folder as the config names it, with `../shared/` replaced by $SCN_SHARED when that is set (data
-    sent along with the code to a machine without ../shared, e.g. by scripts/pack_gpu_data.sh)."""
-    root = os.environ.get("SCN_SHARED")
-    if root and folder.startswith(SHARED_PREFIX):
-        return str(Path(root) / folder[len(SHARED_PREFIX):])
-    return folder
+    """A data folder as the config names it (`../shared/...` follows $SCN_SHARED: `scn.data.io.shared_path`)."""
+    return shared_path(folder)
 
 
 def load_config(path: str | Path, assignments: list[str] | None = None) -> TrainConfig:
