@@ -1,6 +1,6 @@
 """int8 against fp32 for every shipped model: PSNR on its dev sets (`scn benchmark --precision fp32 int8`, the
 path `scn restore --precision int8` takes) and the time and peak memory of the big restores, side by side in one
-run (each restore in a fresh process, fp32 then int8, one thread each).
+run (each restore in a fresh process, fp32 then int8, one thread each; the int8 file made and cached before).
 
     .venv/bin/python benchmarks/int8.py quality [--marks]   # resumable (runs/int8_quality.json keeps done models)
     .venv/bin/python benchmarks/int8.py speed [--repeats 2]
@@ -116,6 +116,8 @@ def speed(repeats: int) -> None:
     for label, args in [("2000x1500 -> 4000x3000, SR x2", ["sr", "2", "1500", "2000"]),
                         ("1000x750 colour denoise, sigma 25", ["denoise", "25", "750", "1000"])]:
         best: dict[str, tuple[float, float]] = {}
+        subprocess.run([sys.executable, "-c", CHILD, args[0], args[1], "64", "64", "int8"], capture_output=True,
+                       check=True, cwd=ROOT, env=env)  # quantized (and cached) first: not timed, not measured
         for _ in range(repeats):
             for precision in ("fp32", "int8"):
                 lines = subprocess.run([sys.executable, "-c", CHILD, *args, precision], capture_output=True,

@@ -27,6 +27,7 @@ from .int8 import check_precision, cpu_has_int8_dot, fp32_only, int8_model
 from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
 
 
+INT8_MEMORY_SHARE = 0.25  # of the memory budget an int8 restore sizes its tiles by (at_precision)
 _SAID: dict[str, bool] = {"no_int8": False}  # notes said once per process
 
 
@@ -110,6 +111,9 @@ class Restorer:
             return cls(model, **options)
         options.pop("compile", None)
         options.pop("half", None)
+        # ONNX Runtime holds more per tile than PyTorch, and ran big tiles slower: on the 2000x1500 x2 restore
+        # (benchmarks/int8.py) a quarter of the budget gave 15 s and 1.1 GB against 27 s and 2.4 GB at the full one
+        options["max_memory"] = options.get("max_memory", DEFAULT_MAX_MEMORY) * INT8_MEMORY_SHARE
         session: list[Callable[[torch.Tensor], torch.Tensor]] = []
 
         def forward(x: torch.Tensor) -> torch.Tensor:  # quantized at first use (a restorer made and not used costs
