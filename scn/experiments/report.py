@@ -418,7 +418,10 @@ def rerun_commands(groups: list[StudyRecords]) -> list[str]:
         tasks = tasks_of[(budget, name)]
         only = "" if tasks == every else " --tasks " + " ".join(sorted(tasks))
         base = min(counts.values())
-        lines.setdefault(f" --budget {budget} --seeds {base}{only}", []).append(name)
+        variants = {v.name for study in EXPERIMENTS[name].studies(BUDGETS[budget]) if study.task in tasks
+                    for v in study.variants}
+        some = "" if variants <= set(counts) else " --variants " + " ".join(counts)  # only those with runs
+        lines.setdefault(f" --budget {budget} --seeds {base}{only}{some}", []).append(name)
         for n in sorted({c for c in counts.values() if c > base}):
             more = " ".join(v for v, c in counts.items() if c >= n)
             lines.setdefault(f" --budget {budget} --seeds {n}{only} --variants {more}", []).append(name)
