@@ -74,7 +74,7 @@ def test_a_cpu_without_8_bit_instructions_falls_back_to_fp32_with_a_note(monkeyp
     import scn.inference.engine as engine
 
     monkeypatch.setenv("SCN_INT8_CPU", "0")
-    monkeypatch.setitem(engine._SAID, "no_int8", False)
+    monkeypatch.setattr(engine, "_SAID", set())
     model = scn.create_model("scn_small_x2", num_blocks=2, num_features=8, width=2).eval()
     with pytest.warns(ScnWarning, match="no 8-bit multiply-add instructions"):
         restorer = Restorer.at_precision(model, "int8", tile=0)
@@ -91,7 +91,7 @@ def test_a_shipped_model_marked_fp32_only_is_restored_in_fp32_with_its_measured_
     marks = tmp_path / "int8.json"
     marks.write_text(json.dumps({"fp32_only": {"scn_small_x2.bicubic": {"loss_db": 0.2, "on": "Set5 x2"}}}))
     monkeypatch.setattr(int8, "MARKS_FILE", marks)
-    monkeypatch.setattr(engine, "_SAID", {"no_int8": False})
+    monkeypatch.setattr(engine, "_SAID", set())
     model = scn.resolve("scn_small_x2.bicubic").load()
     assert model.shipped_name == "scn_small_x2.bicubic"
     with pytest.warns(ScnWarning, match="loses 0.20 dB in int8 on Set5 x2 .*restoring it in fp32"):

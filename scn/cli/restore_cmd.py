@@ -43,8 +43,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--ensemble", action="store_true", help="x8 flips/rotations averaged (slower, a bit better)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (faster on big images)")
     p.add_argument("--precision", default="fp32", metavar="{fp32,int8}",
-                   help="int8: the model quantized to 8-bit integers and run by ONNX Runtime on the CPU (about 2.5x "
-                        "faster, within 0.05 dB on the dev sets where docs/speed.md says so); default fp32")
+                   help="int8: the model quantized to 8-bit integers and run by ONNX Runtime on the CPU (the SR "
+                        "models: 4x faster here, within 0.05 dB; models that lose more run in fp32 with a note; "
+                        "docs/speed.md); default fp32")
     p.add_argument("--tile", type=int, help="tile size in input pixels (0: never tile; default: automatic)")
     p.add_argument("--tile-overlap", type=int, help="overlap between tiles (default: the coarsest level's field)")
     p.add_argument("--max-memory", type=float, default=DEFAULT_MAX_MEMORY / 1e9, metavar="GB",

@@ -62,7 +62,8 @@ def test_set_folder(spec: str | Path) -> Path:
     if path.is_dir():
         return path
     if len(path.parts) == 1:
-        for root in dict.fromkeys(Path(r) for roots in ((shared_path(t), t) for t in TEST_SET_ROOTS) for r in roots):
+        roots = [shared_path(r) for r in TEST_SET_ROOTS] + list(TEST_SET_ROOTS)  # $SCN_SHARED first, then ../shared
+        for root in map(Path, dict.fromkeys(roots)):
             if (root / path).is_dir():
                 return root / path
     where = f" nor a set in {', '.join(TEST_SET_ROOTS)}" if len(path.parts) == 1 else ""

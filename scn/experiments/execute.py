@@ -13,12 +13,13 @@ from torch import nn
 from ..atomic import atomic_write
 from ..checkpoint import load_model
 from ..complexity import count_params, macs_per_pixel
+from ..data.io import shared_path
 from ..evaluation.methods import NetworkMethod
 from ..evaluation.runner import TestSet, load_test_set, run_benchmark
 from ..inference.tiling import Footprint
 from ..training import Trainer
 from ..training.checkpointing import load_state
-from ..training.config import config_from_dict, data_folder
+from ..training.config import config_from_dict
 from ..training.loop import STATE_FILE
 from .layout import RESULT_FILE, UNIT_FILE, suite_budget
 from .plan import Unit, train_config
@@ -51,7 +52,7 @@ def evaluate(model: nn.Module, unit: Unit, view: tuple[int | None, float | None]
 
 
 def read_test_sets(unit: Unit) -> list[TestSet]:
-    return [load_test_set(data_folder(d), unit.task) for d in unit.test_sets]
+    return [load_test_set(shared_path(d), unit.task) for d in unit.test_sets]
 
 
 def run_unit(folder: Path, device: str) -> int:
@@ -64,8 +65,8 @@ def run_unit(folder: Path, device: str) -> int:
     torch.set_num_threads(budget.threads)
     if not (folder / "final.safetensors").exists():
         config = config_from_dict(train_config(unit, budget))
-        config.data.train = [data_folder(f) for f in config.data.train]
-        config.data.val = [data_folder(f) for f in config.data.val]
+        config.data.train = [shared_path(f) for f in config.data.train]
+        config.data.val = [shared_path(f) for f in config.data.val]
         trainer = Trainer(config, folder, resume=(folder / STATE_FILE).exists(), device=device, progress=False)
         trainer.run()
         if trainer.stop_signal is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..progress import Progress
-from ..training.config import data_folder
+from ..data.io import shared_path
 from .calibrate import equal_time_steps
 from .catalog import TRAIN_SETS, Budget
 from .layout import RUNS, SuiteError, check_suite, unit_done, write_unit
@@ -27,9 +27,9 @@ def check_data(units: list[Unit]) -> None:
     for unit in units:
         folders.update(unit.test_sets)
         folders.update(TRAIN_SETS[unit.task])
-    missing = sorted(f for f in folders if not Path(data_folder(f)).is_dir())
+    missing = sorted(f for f in folders if not Path(shared_path(f)).is_dir())
     if missing:
-        raise SuiteError(f"data folder {data_folder(missing[0])} is missing ({len(missing)} in all); the suite reads "
+        raise SuiteError(f"data folder {shared_path(missing[0])} is missing ({len(missing)} in all); the suite reads "
                          "../shared/datasets (or $SCN_SHARED): run it from the repository with ../shared beside it")
 
 

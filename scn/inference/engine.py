@@ -28,7 +28,9 @@ from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
 
 
 INT8_MEMORY_SHARE = 0.25  # of the memory budget an int8 restore sizes its tiles by (at_precision)
-_SAID: dict[str, bool] = {"no_int8": False}  # notes said once per process
+NO_INT8_CPU = ("this CPU has no 8-bit multiply-add instructions (AVX2, VNNI or Arm dot product): restoring in "
+               "fp32")
+_SAID: set[str] = set()  # the int8 notes said (once per process)
 
 
 class TilingWarning(ScnWarning):
@@ -95,24 +97,19 @@ class Restorer:
         Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a CPU without 8-bit
         multiply-adds. `options` as for the constructor."""
         check_precision(precision, options.get("device", "cpu"))
-        reason = fp32_only(model.shipped_name) if precision == "int8" else None
-        if reason:
-            if reason not in _SAID:
-                _SAID[reason] = True
-                warnings.warn(ScnWarning(reason), stacklevel=2)
-            precision = "fp32"
-        if precision == "int8" and not cpu_has_int8_dot():
-            if not _SAID["no_int8"]:
-                _SAID["no_int8"] = True
-                warnings.warn(ScnWarning("this CPU has no 8-bit multiply-add instructions (AVX2, VNNI or Arm dot "
-                                         "product): restoring in fp32"), stacklevel=2)
-            precision = "fp32"
+        if precision == "int8":
+            reason = fp32_only(model.shipped_name) or (None if cpu_has_int8_dot() else NO_INT8_CPU)
+            if reason:
+                if reason not in _SAID:  # once per process
+                    _SAID.add(reason)
+                    warnings.warn(ScnWarning(reason), stacklevel=2)
+                precision = "fp32"
         if precision == "fp32":
             return cls(model, **options)
         options.pop("compile", None)
         options.pop("half", None)
         # ONNX Runtime holds more per tile than PyTorch, and ran big tiles slower: on the 2000x1500 x2 restore
-        # (benchmarks/int8.py) a quarter of the budget gave 15 s and 1.1 GB against 27 s and 2.4 GB at the full one
+        # (benchmarks/int8.py speed) a quarter of the budget gave 16 s and 1.2 GB against 27 s and 2.4 GB
         options["max_memory"] = options.get("max_memory", DEFAULT_MAX_MEMORY) * INT8_MEMORY_SHARE
         session: list[Callable[[torch.Tensor], torch.Tensor]] = []
 

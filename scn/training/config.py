@@ -240,16 +240,11 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
     return data
 
 
-def data_folder(folder: str) -> str:
-    """A data folder as the config names it (`../shared/...` follows $SCN_SHARED: `scn.data.io.shared_path`)."""
-    return shared_path(folder)
-
-
 def load_config(path: str | Path, assignments: list[str] | None = None) -> TrainConfig:
     data = apply_overrides(read_yaml(Path(path)), assignments or [])
     config = _build(TrainConfig, data, "")
-    config.data.train = [data_folder(f) for f in config.data.train]
-    config.data.val = [f if f == HOLDOUT else data_folder(f) for f in config.data.val]
+    config.data.train = [shared_path(f) for f in config.data.train]  # `../shared/...` follows $SCN_SHARED
+    config.data.val = [f if f == HOLDOUT else shared_path(f) for f in config.data.val]
     validate(config)
     return config
 

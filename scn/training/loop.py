@@ -23,11 +23,11 @@ from torch.utils.data import DataLoader
 from ..allocator import keep_freed_memory
 from ..archs import RestorationNet, build
 from ..checkpoint import load_model, save_model
-from ..resolve import resolve
 from ..evaluation.methods import NetworkMethod, make_method
 from ..evaluation.runner import load_test_files, load_test_set, run_benchmark
 from ..progress import Progress
 from ..registry import get_config
+from ..resolve import resolve
 from ..tasks import get_task
 from .checkpointing import (TrainError, atomic_write, load_latest_state, load_state, previous_path, save_state,
                             write_error)
@@ -100,8 +100,8 @@ def raw_weights(run: str | Path) -> RestorationNet:
 def init_from(model: RestorationNet, init: str | Path | RestorationNet) -> list[str]:
     """Copy every weight of checkpoint `init` (a path or a loaded model) whose name and shape fit `model` (e.g. an
     x2 body into x3); a gray restoration model into a colour one comes with its head and tail lifted to RGB
-    (`colour_from_gray`: the colour model starts as the luma route), and a denoiser into one with a noise-level input
-with a zero weight on the map (`noise_map_from_blind`). Returns the names of `model`'s weights not
+    (`colour_from_gray`: the colour model starts as the luma route), and a denoiser into one with a noise-level
+    input with a zero weight on the map (`noise_map_from_blind`). Returns the names of `model`'s weights not
     loaded."""
     source = init if isinstance(init, RestorationNet) else load_model(init)
     target = model.state_dict()
