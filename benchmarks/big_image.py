@@ -44,7 +44,7 @@ def main() -> None:
         model = args.model
         if model is None:
             try:
-                scn.zoo.find_pretrained("scn", "sr", 2)
+                scn.zoo.find_pretrained("scn", scn.get_task("sr"), 2)
                 model = "scn"
             except scn.ScnError:
                 model = str(scn.save_model(scn.create_model("scn_small_x2"), tmp / "untrained.safetensors"))

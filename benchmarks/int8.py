@@ -93,6 +93,7 @@ import resource, sys, time, numpy as np, torch, warnings
 from scn.inference.engine import Restorer
 from scn.inference.images import Picture
 from scn.resolve import DEFAULT, resolve
+from scn.tasks import get_task
 warnings.simplefilter("ignore")
 torch.set_num_threads(1)
 task, level, h, w, precision = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
@@ -100,7 +101,7 @@ model = resolve(DEFAULT, task, level, channels=3).load()  # the model scn restor
 print(model.shipped_name)
 model.shipped_name = None  # its int8 speed, even where weights/int8.json keeps it in fp32 for quality
 image = np.random.RandomState(0).rand(h, w, 3).astype(np.float32)
-restorer = Restorer.at_precision(model, precision, noise_level=level if task == "denoise" else None)
+restorer = Restorer.at_precision(model, precision, noise_level=get_task(task).level_input(level))
 restorer.restore(Picture(image[:64, :64]))  # loaded (and quantized) first
 start = time.perf_counter()
 restorer.restore(Picture(image))
@@ -167,8 +168,8 @@ def variants() -> None:
             return self.restorer.restore(Picture(x)).color.astype(np.float64)
 
     sets = [load_test_set(Path(os.environ.get("SCN_SHARED", ROOT.parent / "shared")) / "datasets/test" / name,
-                          "sr") for name in ("Set5", "Set14")]
-    rows = run_benchmark([OnnxMethod(k, v) for k, v in files.items()], sets, "sr", [2], progress=False)
+                          scn.get_task("sr")) for name in ("Set5", "Set14")]
+    rows = run_benchmark([OnnxMethod(k, v) for k, v in files.items()], sets, scn.get_task("sr"), [2], progress=False)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     x = np.random.RandomState(0).rand(1, 3, 375, 500).astype(np.float32)

@@ -14,10 +14,10 @@ from .inference.engine import Restorer
 from .models import create_model
 from .registry import get_config, model_names
 from .resolve import resolve
-from .tasks import Task, get_task, task_names
+from .tasks import Task, get_task, register_task, task_names
 from .version import __version__
 
 __all__ = ["__version__", "RestorationNet", "build", "create_model", "get_config", "model_names", "load_model",
            "save_model", "read_metadata", "count_params", "macs_per_pixel", "ModelConfig", "ScnError",
            "ConfigError", "CheckpointError", "restore", "Restorer", "resolve", "imresize", "Task", "get_task",
-           "task_names", "architecture_names", "register_architecture", "keep_freed_memory"]
+           "register_task", "task_names", "architecture_names", "register_architecture", "keep_freed_memory"]

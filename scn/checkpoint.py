@@ -81,14 +81,21 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     return metadata
 
 
+def read_config(path: str | os.PathLike[str], metadata: dict[str, str] | None = None) -> ModelConfig:
+    """The configuration the checkpoint at `path` records (from its `metadata` when already read), without reading
+    its weights; CheckpointError when it cannot be read."""
+    metadata = read_metadata(path) if metadata is None else metadata
+    try:
+        return ModelConfig.from_dict(json.loads(metadata["config"]))
+    except (json.JSONDecodeError, ConfigError, TypeError) as e:
+        raise CheckpointError(f"{path}: its model config cannot be read: {e}") from None
+
+
 def load_model(path: str | os.PathLike[str], *, device: str | torch.device = "cpu",
                dtype: torch.dtype = torch.float32) -> RestorationNet:
     """Rebuild the model stored at `path` from its metadata alone and load its weights (eval mode)."""
     metadata = read_metadata(path)
-    try:
-        config = ModelConfig.from_dict(json.loads(metadata["config"]))
-    except (json.JSONDecodeError, ConfigError, TypeError) as e:
-        raise CheckpointError(f"{path}: its model config cannot be read: {e}") from None
+    config = read_config(path, metadata)
     if DATA_HASH in metadata and data_sha256(path) != metadata[DATA_HASH]:
         raise CheckpointError(f"{path}: damaged: its weights fail their checksum (the file changed on disk after it "
                               "was written); use another copy, or the run's checkpoint before it")

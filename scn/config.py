@@ -9,8 +9,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .errors import ConfigError, did_you_mean
-from .layers.geometry import integer_factor
-from .tasks import TASKS, get_task
+from .tasks import TASKS, Task
 
 RESAMPLERS = ("bilinear", "avgpool", "conv")
 ENDS = ("reference", "zero")
@@ -47,8 +46,9 @@ def architecture_names() -> tuple[str, ...]:
 class ModelConfig:
     """Hyperparameters of one network. Field docs are the single source for `scn models` and checkpoints.
 
-    arch: a registered architecture (`architecture_names()`). task: a task of `scn.tasks` ('sr' with scale >= 2;
-    'denoise' / 'jpeg' with scale 1). shared: SCN's one body for every level (False: one per level, Table 5).
+    arch: a registered architecture (`architecture_names()`). task: a `scn.tasks.Task` (given by name, 'sr' with
+    scale >= 2, 'denoise' / 'jpeg' with scale 1, it is the task object from then on; `to_dict` writes the name).
+    shared: SCN's one body for every level (False: one per level, Table 5).
     num_scales: pyramid levels the model is built (and trained) with; `ratio` the size ratio between levels.
     scale_kernel: k of the scale-wise kernel 2k+1 (0 switches fusion off).
     resampler: fusion resampling h_i: 'bilinear', 'avgpool' (avg-pool down, nearest up) or 'conv' (strided conv
@@ -56,7 +56,7 @@ class ModelConfig:
     """
 
     arch: str = "scn"
-    task: str = "sr"
+    task: Task = TASKS["sr"]
     scale: int = 2
     channels: int = 3
     num_blocks: int = 16
@@ -78,6 +78,12 @@ class ModelConfig:
     def __post_init__(self) -> None:
         for key, value in LEGACY_ARCHS.get(self.arch, {}).items():
             object.__setattr__(self, key, value)
+        if isinstance(self.task, str):  # a name, from a checkpoint's metadata, a YAML file or keyword arguments
+            if self.task not in TASKS:
+                raise ConfigError(f"task={self.task!r} is not allowed; choose one of {', '.join(TASKS)}")
+            object.__setattr__(self, "task", TASKS[self.task])
+        elif not isinstance(self.task, Task):
+            raise ConfigError(f"task={self.task!r} must be a task's name ({', '.join(TASKS)})")
         self._check_types()
         self._check_values()
 
@@ -101,15 +107,14 @@ class ModelConfig:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is not allowed; choose one of {', '.join(allowed)}")
 
         arch = architecture(self.arch)
-        choice("task", tuple(TASKS))
         choice("resampler", RESAMPLERS)
         choice("ends", ENDS)
-        task = get_task(self.task)
+        task = self.task
         if task.resizes and self.scale < 2:
-            raise ConfigError(f"scale={self.scale} is not allowed for task {self.task!r}; use an integer >= 2 "
+            raise ConfigError(f"scale={self.scale} is not allowed for task {task.name!r}; use an integer >= 2 "
                               "(2, 3, 4)")
         if not task.resizes and self.scale != 1:
-            raise ConfigError(f"scale={self.scale} is not allowed for task {self.task!r}; restoration uses scale=1")
+            raise ConfigError(f"scale={self.scale} is not allowed for task {task.name!r}; restoration uses scale=1")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels={self.channels} is not allowed; use 1 (gray) or 3 (RGB)")
         for name in ("num_blocks", "num_features", "width", "num_scales"):
@@ -124,14 +129,9 @@ class ModelConfig:
         if self.res_scale != 1.0 and not getattr(arch, "scales_residual", False):
             raise ConfigError(f"res_scale={self.res_scale:g} applies to arch 'wdsr' only, not {self.arch!r}; "
                               "leave it at 1")
-        if self.resampler != "bilinear" and integer_factor(self.ratio) is None:
-            raise ConfigError(
-                f"resampler={self.resampler!r} needs 1/ratio to be an integer (ratio 1/2, 1/3, ...), "
-                f"got ratio={self.ratio:g}; use resampler='bilinear' for any ratio"
-            )
-        if self.noise_map and self.task != "denoise":
+        if self.noise_map and not task.adds_noise:
             raise ConfigError(f"noise_map=True (a noise-level input) applies to task 'denoise' only, not "
-                              f"{self.task!r}; leave it False")
+                              f"{task.name!r}; leave it False")
         arch.check_config(self)
 
     # -- helpers --------------------------------------------------------------------------------------------------
@@ -166,7 +166,8 @@ class ModelConfig:
         return dataclasses.replace(self, **overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field as plain data (the task by its name): what checkpoints and JSON record."""
+        return {f.name: getattr(self, f.name) for f in fields(self)} | {"task": self.task.name}
 
     @property
     def architecture(self) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import ModelConfig
 from .errors import ConfigError, did_you_mean
-from .tasks import TASKS
+from .tasks import TASKS, Task
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,14 @@ def register(name: str, description: str, **fields: Any) -> None:
     _REGISTRY[name] = ModelEntry(name, ModelConfig(**fields), description)
 
 
+def family_name(arch: str, task: Task, setting: int | None = None, size: str = "", colour: bool = False) -> str:
+    """The name `register_family` gives `arch` at `size` ('', 'small_', 'large_') for `task`: SR at scale
+    `setting`; the colour model of a gray task with `colour`."""
+    if task.resizes:
+        return f"{arch}_{size}{task.tag}{setting}"
+    return f"{arch}_{size}{task.name}" + ("_rgb" if colour else "")
+
+
 def register_family(arch: str, title: str, **fields: Any) -> None:
     """`arch` at every size of SIZES for every task: SR x2 / x3 / x4 and one name per restoration task."""
     for prefix, (blocks, features, size_note) in SIZES.items():
@@ -44,12 +52,13 @@ def register_family(arch: str, title: str, **fields: Any) -> None:
                           num_features=features, **fields)
             if task.resizes:  # one model per scale
                 for scale in task.levels:
-                    register(f"{arch}_{prefix}{task.tag}{scale}", f"{title}, x{scale} SR, {size_note}",
+                    register(family_name(arch, task, scale, prefix), f"{title}, x{scale} SR, {size_note}",
                              scale=scale, **common)
             else:
-                register(f"{arch}_{prefix}{task.name}", f"{title}, {task.title}, {size_note}", scale=1, **common)
+                register(family_name(arch, task, size=prefix), f"{title}, {task.title}, {size_note}", scale=1, **common)
                 colour = {**common, "channels": 3}  # the colour models of a gray task: RGB in, RGB out
-                register(f"{arch}_{prefix}{task.name}_rgb", f"{title}, {task.title.replace('gray ', 'colour ')} "
+                register(family_name(arch, task, size=prefix, colour=True),
+                         f"{title}, {task.title.replace('gray ', 'colour ')} "
                          f"(RGB), {size_note}", scale=1, **colour)
 
 

@@ -8,18 +8,17 @@ needed (timm's default tag) and the configuration itself where not (`scn info`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .archs import RestorationNet
-from .checkpoint import load_model, read_metadata
+from .checkpoint import load_model, read_config
 from .config import ModelConfig
-from .errors import CheckpointError, ConfigError, ScnError, did_you_mean
+from .errors import CheckpointError, ScnError, did_you_mean
 from .registry import get_config, model_names
-from .tasks import get_task
-from .zoo import (DEFAULT, Pretrained, find_pretrained, load_pretrained, named_entries, pretrained_models,
-                  shipped_path)
+from .tasks import Task, get_task
+from .zoo import (DEFAULT, Pretrained, find_pretrained, former_file_entry, load_pretrained, named_entries,
+                  pretrained_models, shipped_path, verified_path)
 
 CHECKPOINT_SUFFIXES = (".safetensors",)
 
@@ -57,12 +56,14 @@ class ModelSource:
                            "or pick shipped weights (`scn models --pretrained`)")
 
 
-def checkpoint_config(path: Path) -> ModelConfig:
-    """The configuration a checkpoint records, without reading its weights."""
+def shipped_config(entry: Pretrained) -> ModelConfig:
+    """The configuration a shipped file records; a file that cannot be read is checked against its sha256 first,
+    so a damaged one is named as such (ZooError), with the repair."""
     try:
-        return ModelConfig.from_dict(json.loads(read_metadata(path)["config"]))
-    except (json.JSONDecodeError, ConfigError, TypeError) as e:
-        raise CheckpointError(f"{path}: its model config cannot be read: {e}") from None
+        return read_config(shipped_path(entry))
+    except CheckpointError:
+        verified_path(entry)
+        raise
 
 
 def is_checkpoint_path(spec: str | Path) -> bool:
@@ -76,16 +77,19 @@ def accepted_names() -> list[str]:
     return [DEFAULT, *shipped, *[n for n in model_names() if n not in shipped]]
 
 
-def resolve(spec: str | Path, task: str | None = None, setting: int | None = None,
+def resolve(spec: str | Path, task: Task | str | None = None, setting: int | None = None,
             weights: bool = True, channels: int | None = None) -> ModelSource:
     """What `spec` names. With `task` (and `setting`: SR scale, sigma, quality), shipped weights are chosen to
     cover them (of `channels`, 3 for colour pictures, where such weights ship) and the model is checked to do
     that task. `weights=False` (describing, not running): a registered
     name is its configuration, even where it is also an older name of shipped weights (`scn_denoise`)."""
     text = str(spec)
-    if is_checkpoint_path(spec):
+    task = None if task is None else get_task(task)  # the public API takes a task's name too
+    if is_checkpoint_path(spec) and (former := former_file_entry(Path(spec))) is not None:
+        source = ModelSource(text, "pretrained", shipped_config(former), entry=former)
+    elif is_checkpoint_path(spec):
         path = Path(spec)
-        source = ModelSource(text, "checkpoint", checkpoint_config(path), path=path)
+        source = ModelSource(text, "checkpoint", read_config(path), path=path)
     elif not weights and text in model_names():
         source = ModelSource(text, "config", get_config(text))
     elif text == DEFAULT or named_entries(text):
@@ -100,7 +104,7 @@ def resolve(spec: str | Path, task: str | None = None, setting: int | None = Non
             entry = entries[0]
         else:
             entry = find_pretrained(text, task, setting, channels)
-        source = ModelSource(text, "pretrained", checkpoint_config(shipped_path(entry)), entry=entry)
+        source = ModelSource(text, "pretrained", shipped_config(entry), entry=entry)
     else:
         check_known(text)
         if weights:
@@ -120,9 +124,9 @@ def check_known(spec: str) -> None:
                        "`scn models` the configurations")
 
 
-def check_fits(config: ModelConfig, task: str, setting: int | None, label: str = "the model") -> None:
+def check_fits(config: ModelConfig, task: Task, setting: int | None, label: str = "the model") -> None:
     """ResolveError unless a model of `config` restores `task` at `setting`."""
     if config.task != task:
-        raise ResolveError(f"{label} is a {config.task!r} model, not a {task!r} one")
-    if setting is not None and config.scale != get_task(task).model_scale(setting):
+        raise ResolveError(f"{label} is a {config.task.name!r} model, not a {task.name!r} one")
+    if setting is not None and config.scale != task.model_scale(setting):
         raise ResolveError(f"{label} is x{config.scale}, not x{setting}")

@@ -22,7 +22,7 @@ from typing import Any
 from .checkpoint import load_model
 from .errors import ScnError
 from .registry import get_config, model_names
-from .tasks import get_task
+from .tasks import TASKS, Task
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -33,19 +33,38 @@ class ZooError(ScnError):
 
 @dataclass(frozen=True)
 class Pretrained:
+    """One shipped file: its name and older names, task, the settings it was trained on (`levels`: (scale, scale)
+    for SR; the noise levels or qualities, equal for a fixed-level model), checksum and training record. The
+    manifest writes `levels` under the task's setting name (`scale`, `sigma`, `quality`)."""
+
     name: str
-    task: str
+    task: Task
     file: str
     sha256: str
-    scale: int = 1
-    sigma: tuple[float, float] | None = None
-    quality: tuple[int, int] | None = None
+    levels: tuple[float, float]
     default: bool = True
     training_data: str = ""
     steps: int = 0
     dev_psnr: dict[str, float] = field(default_factory=dict)
     notes: str = ""
     aliases: tuple[str, ...] = ()
+    former_files: tuple[str, ...] = ()  # the names its file had before files were named after their models
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Pretrained":
+        """An entry of manifest.json; its task is its registered configuration's (the manifest's `task` names it for
+        readers and must agree)."""
+        m = dict(data)
+        task = get_config(str(m["name"]).split(".", 1)[0]).task
+        if m.pop("task") != task.name:
+            raise ZooError(f"manifest entry {m['name']!r} says task {data['task']!r}, but its configuration is a "
+                           f"{task.name!r} model")
+        value = m.pop(task.setting, None)
+        for other in TASKS.values():
+            m.pop(other.setting, None)
+        levels = (value, value) if isinstance(value, (int, float)) else tuple(value or (0, 0))
+        return cls(task=task, levels=levels, dev_psnr=dict(m.pop("dev_psnr", {})),  # type: ignore[arg-type]
+                   aliases=tuple(m.pop("aliases", ())), former_files=tuple(m.pop("former_files", ())), **m)
 
     @property
     def arch_name(self) -> str:
@@ -55,15 +74,7 @@ class Pretrained:
     @property
     def channels(self) -> int:
         """3 for a colour (RGB) model, 1 for a gray (Y) one: its registered configuration's."""
-        return get_config(self.arch_name).channels if self.arch_name in model_names() else \
-            get_task(self.task).channels
-
-    @property
-    def levels(self) -> tuple[float, float]:
-        """The (low, high) settings the entry was trained on: (scale, scale) for SR, the noise levels or
-        qualities otherwise (equal for a fixed-level model)."""
-        value = getattr(self, get_task(self.task).setting)
-        return (value, value) if isinstance(value, (int, float)) else tuple(value or (0, 0))  # type: ignore[return-value]
+        return get_config(self.arch_name).channels
 
     @property
     def span(self) -> float:
@@ -76,7 +87,7 @@ class Pretrained:
         """Trained over a range of noise levels / qualities, so it needs no level at run time."""
         return self.span > 0
 
-    def covers(self, task: str, setting: int | None) -> bool:
+    def covers(self, task: Task, setting: int | None) -> bool:
         """Whether this entry restores `task` at `setting` (None: an unknown level, which only blind ones take)."""
         if task != self.task:
             return False
@@ -92,17 +103,16 @@ class Pretrained:
         return 0.0 if low <= setting <= high else min(abs(setting - low), abs(setting - high))
 
     def setting_text(self) -> str:
-        return get_task(self.task).range_text(*self.levels)
+        return self.task.range_text(*self.levels)
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"name": self.name, "aliases": list(self.aliases), "task": self.task, "file": self.file,
-                             "sha256": self.sha256,
-                             "default": self.default, "training_data": self.training_data, "steps": self.steps,
-                             "dev_psnr": self.dev_psnr, "notes": self.notes}
-        setting = get_task(self.task).setting
-        value = getattr(self, setting)
-        d[setting] = list(value) if isinstance(value, tuple) else value
-        return d
+        """The manifest's entry: the levels under the task's setting name (SR: the scale alone)."""
+        low, high = self.levels
+        levels: Any = int(low) if self.task.resizes else [low, high]
+        return {"name": self.name, "aliases": list(self.aliases), "task": self.task.name, "file": self.file,
+                "sha256": self.sha256, "default": self.default, "training_data": self.training_data,
+                "steps": self.steps, "dev_psnr": self.dev_psnr, "notes": self.notes, self.task.setting: levels,
+                **({"former_files": list(self.former_files)} if self.former_files else {})}
 
 
 def pretrained_models() -> tuple[Pretrained, ...]:
@@ -114,17 +124,7 @@ def pretrained_models() -> tuple[Pretrained, ...]:
 def _read_manifest(manifest: Path) -> tuple[Pretrained, ...]:
     if not manifest.is_file():
         return ()
-    data = json.loads(manifest.read_text())
-    out = []
-    for m in data.get("models", []):
-        m = dict(m)
-        for key in ("sigma", "quality"):
-            if key in m and m[key] is not None:
-                m[key] = tuple(m[key])
-        m["dev_psnr"] = dict(m.get("dev_psnr", {}))
-        m["aliases"] = tuple(m.get("aliases", ()))
-        out.append(Pretrained(**m))
-    return tuple(out)
+    return tuple(Pretrained.from_dict(m) for m in json.loads(manifest.read_text()).get("models", []))
 
 
 def sha256_of(path: Path) -> str:
@@ -146,7 +146,7 @@ def named_entries(name: str) -> tuple[Pretrained, ...]:
     return exact or tuple(e for e in entries if e.arch_name == name)
 
 
-def find_pretrained(name: str, task: str, setting: int | None, channels: int | None = None) -> Pretrained:
+def find_pretrained(name: str, task: Task, setting: int | None, channels: int | None = None) -> Pretrained:
     """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`; where several
     do, the one trained on the narrowest range of levels (a fixed-level model before a blind one), among those of
     `channels` (3: colour, 1: gray; default: the task's) when any is."""
@@ -158,10 +158,10 @@ def find_pretrained(name: str, task: str, setting: int | None, channels: int | N
             raise ZooError(f"no shipped weights named {name!r} ({hint}); `scn models --pretrained` lists them")
     hits = [e for e in entries if e.covers(task, setting) and (e.default or name != DEFAULT)]
     if hits:  # the most specific first: a model fine-tuned for sigma 25 before the blind one
-        wanted = [e for e in hits if e.channels == (channels or get_task(task).channels)]
+        wanted = [e for e in hits if e.channels == (channels or task.channels)]
         return min(wanted or hits, key=lambda e: e.span)
     candidates = [e for e in entries if e.task == task]
-    t = get_task(task)
+    t = task
     others = [e for e in pretrained_models() if e.covers(task, setting) and e.default]
     if name != DEFAULT and candidates and others:  # the named model does not fit, another shipped one does
         best = min(others, key=lambda e: e.span)
@@ -181,6 +181,14 @@ def find_pretrained(name: str, task: str, setting: int | None, channels: int | N
                    f"({closest.setting_text()})")
 
 
+def former_file_entry(path: Path) -> Pretrained | None:
+    """The entry whose file `path` (in the weights folder) was before files were named after their models (configs
+    and scripts written then name `scn/weights/scn_sr_x2.safetensors`); None for any other path."""
+    if path.exists() or path.parent.resolve() != WEIGHTS_DIR.resolve():
+        return None
+    return next((e for e in pretrained_models() if path.name in e.former_files), None)
+
+
 def shipped_path(entry: Pretrained) -> Path:
     """Where the shipped file of `entry` lies; ZooError if the installed package lacks it."""
     path = WEIGHTS_DIR / entry.file
@@ -191,17 +199,17 @@ def shipped_path(entry: Pretrained) -> Path:
 
 def load_pretrained(entry: Pretrained):
     """Load a shipped file after checking its sha256."""
+    model = load_model(verified_path(entry))
+    model.shipped_name = entry.name  # what int8 marks (INT8_MARKS) and notes refer to
+    return model
+
+
+def verified_path(entry: Pretrained) -> Path:
+    """The shipped file of `entry`, checked against its sha256 (ZooError naming the repair otherwise)."""
     path = shipped_path(entry)
     digest = sha256_of(path)
     if digest != entry.sha256:
         raise ZooError(f"shipped weights {path} fail their checksum ({digest[:12]}... != {entry.sha256[:12]}...): "
                        "the file was damaged or replaced; repair it with `pip install --force-reinstall scn` "
                        f"(from a checkout: `git checkout -- scn/weights/{entry.file}`)")
-    model = load_model(path)
-    model.shipped_name = entry.name  # what int8 marks (INT8_MARKS) and notes refer to
-    return model
-
-
-def pretrained_for(name: str, task: str, setting: int | None):
-    """The shipped model `name` (or the default `scn`) for `task` at `setting`, loaded and verified."""
-    return load_pretrained(find_pretrained(name, task, setting))
+    return path

@@ -69,9 +69,9 @@ def main() -> None:
     docs = ROOT / "docs" / "zoo" / args.name
     notes = (f"{args.name}: {args.task}; trained {steps} steps in {seconds / 3600:.2f} h on {args.hardware}; "
              f"data {args.training_data}; config {(docs / f'{prefix}config.yaml').relative_to(ROOT)}")
-    target = WEIGHTS_DIR / f"{args.name}.safetensors"
-    scn.save_model(model, target, half=True, notes=notes)
     entry_name = args.entry or args.name
+    target = WEIGHTS_DIR / f"{entry_name}.safetensors"  # files are named after their models
+    scn.save_model(model, target, half=True, notes=notes)
     entry = {"name": entry_name, "task": args.task, "file": target.name, "sha256": sha256_of(target),
              "default": not args.not_default, "training_data": args.training_data, "steps": steps,
              "dev_psnr": {k: float(v) for k, v in (item.split("=") for item in args.dev_psnr)},
@@ -89,7 +89,9 @@ def main() -> None:
     if old is None:
         models.append(entry)
     else:
-        models[old] = {"name": entry_name, "aliases": models[old].get("aliases", []), **entry}
+        former = [f for f in [*models[old].get("former_files", []), models[old]["file"]] if f != target.name]
+        models[old] = {"name": entry_name, "aliases": models[old].get("aliases", []), **entry,
+                       **({"former_files": former} if former else {})}
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     docs.mkdir(parents=True, exist_ok=True)
     for stage_prefix, run in [*stages, (prefix, args.run)]:

@@ -13,6 +13,7 @@ from PIL import Image
 
 import scn
 from scn.cli.main import main
+from scn.tasks import DENOISE
 from conftest import SHARED, TINY, needs_shared
 
 TEST = SHARED / "datasets/test"
@@ -111,7 +112,7 @@ def test_errors_are_one_line(tmp_path: Path, case: str) -> None:
         "missing": "no such folder", "empty": "no images", "text_png": "unreadable image",
         "small": "too small", "sigma_for_sr": "--sigma does not apply", "identity_sr": "does not do task 'sr'",
         "no_weights": "needs weights", "bad_weights": "not a loadable weights file",
-        "no_setting": "needs --scale", "ambiguous": "need exactly one weights file", "model_scale": "cannot be scored at x3",
+        "no_setting": "needs --scale", "ambiguous": "need exactly one weights file", "model_scale": "is x2, not x3",
     }[case]
     if case == "missing":
         args[6] = str(tmp_path / "nope")
@@ -161,7 +162,7 @@ def test_bm3d_missing_package_message(monkeypatch: pytest.MonkeyPatch) -> None:
     from scn.evaluation.methods import MethodError, make_method
 
     with pytest.raises(MethodError, match="pip install bm3d"):
-        make_method("bm3d", "denoise")
+        make_method("bm3d", DENOISE)
 
 
 # -- colour denoising and deblocking ------------------------------------------------------------------------------
@@ -271,9 +272,9 @@ def test_clip_scores_noisy_pictures_as_8_bit_files_hold_them(tmp_path: Path) -> 
             seen.append(degraded)
             return degraded
 
-    test_set = runner.load_test_set(data, "denoise", 3)
-    run_benchmark([Spy()], [test_set], "denoise", [50], progress=False, clip_noise=True)
-    run_benchmark([Spy()], [test_set], "denoise", [50], progress=False)
+    test_set = runner.load_test_set(data, DENOISE, 3)
+    run_benchmark([Spy()], [test_set], DENOISE, [50], progress=False, clip_noise=True)
+    run_benchmark([Spy()], [test_set], DENOISE, [50], progress=False)
     clipped, raw = seen
     assert clipped.min() >= 0 and clipped.max() <= 1 and np.allclose(clipped * 255, np.round(clipped * 255))
     assert raw.min() < 0 or raw.max() > 1

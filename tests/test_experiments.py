@@ -22,7 +22,8 @@ from scn.cli.main import main
 from scn.errors import ConfigError, ScnError
 from scipy import stats
 
-from scn.experiments import BUDGETS, EXPERIMENTS, Record, collect, plan, render, run_suite, verdict, write_records
+from scn.experiments import (BUDGETS, EXPERIMENTS, Budget, Record, collect, plan, render, run_suite, verdict,
+                             write_records)
 from scn.experiments.records import paired, paired_word
 from scn.experiments import calibrate
 from scn.experiments.calibrate import equal_time_steps
@@ -33,7 +34,6 @@ from scn.experiments.plan import train_config
 from scn.training.config import config_from_dict
 from scn.training.starts import match_residual
 from scn.models import create_model
-from scn.tasks import get_task
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,14 +41,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PAIR_SCRIPT = """
 import dataclasses, sys
 from pathlib import Path
-from scn.experiments import BUDGETS, Experiment, Study, Variant, plan, run_suite
+from scn.experiments import Budget, Experiment, Study, Variant, plan, run_suite
+from scn.tasks import SR
 
 def pair_experiment():
     variants = (Variant("wdsr", "WDSR", "wdsr"), Variant("scn", "SCN, 2 levels", "scn", {"num_scales": 2}))
-    return Experiment("pair", "two variants", "none", lambda b: (Study("sr", 2, variants, ()),))
+    return Experiment("pair", "two variants", "none", lambda b: (Study(SR, 2, variants, ()),))
 
 if __name__ == "__main__":
-    budget = dataclasses.replace(BUDGETS["toy"], steps=int(sys.argv[2]))
+    budget = Budget("toy", "cpu", features=4, blocks=4, steps=int(sys.argv[2]), batch=2, patch=16, jobs=2,
+                    threads=1, max_levels=2, eval_levels=3, val_points=2, val_images=1)  # conftest's TOY_BUDGET
     sys.exit(run_suite(plan([pair_experiment()], budget, 2), budget, Path(sys.argv[1]), "cpu", 2, progress=False))
 """
 
@@ -104,12 +106,12 @@ def test_equal_wall_clock_steps_follow_measured_step_times(tmp_path: Path, monke
     assert len(calls) == measured and [u.steps for u in again if u.time_of] == [u.steps for u in timed]
 
 
-def test_a_suite_folder_keeps_one_budget(tmp_path: Path) -> None:
-    check_suite(tmp_path, BUDGETS["toy"])
+def test_a_suite_folder_keeps_one_budget(tmp_path: Path, toy: Budget) -> None:
+    check_suite(tmp_path, toy)
     with pytest.raises(ScnError, match="budget 'toy'"):
         check_suite(tmp_path, BUDGETS["cpu"])
     with pytest.raises(ScnError, match="defined differently"):
-        check_suite(tmp_path, dataclasses.replace(BUDGETS["toy"], steps=7))
+        check_suite(tmp_path, dataclasses.replace(toy, steps=7))
 
 
 def test_every_experiment_fits_the_cpu_and_gpu_budgets() -> None:
@@ -117,8 +119,8 @@ def test_every_experiment_fits_the_cpu_and_gpu_budgets() -> None:
         budget = BUDGETS[name]
         for unit in plan(list(EXPERIMENTS.values()), budget, 3):
             config = unit.model_config()  # a ConfigError for what the architecture cannot build
-            task = get_task(unit.task)
-            assert config.task == task.name and config.scale == task.model_scale(unit.setting), unit.key
+            task = config.task
+            assert task == unit.task and config.scale == task.model_scale(unit.setting), unit.key
             assert config.num_features <= budget.features and config.num_blocks <= budget.blocks, unit.key
     fig7 = plan([EXPERIMENTS["fig7"]], BUDGETS["cpu"], 1)
     deep = next(u for u in fig7 if u.key.startswith("x2_scn_f16_b4_l4_r0.667"))
@@ -236,7 +238,7 @@ def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 # -- the suite, for real, on a toy budget ----------------------------------------------------------------------------
 @needs_shared
-def test_toy_suite_runs_resumes_after_a_kill_and_reports(tmp_path: Path, pair_script: Path) -> None:
+def test_toy_suite_runs_resumes_after_a_kill_and_reports(tmp_path: Path, pair_script: Path, toy: Budget) -> None:
     out = tmp_path / "suite"
     steps = 600
     proc = run_pair(pair_script, out, steps)
@@ -336,9 +338,8 @@ def test_match_residual_config_errors() -> None:
 
 @needs_shared
 def test_toy_factorial_runs_reuses_a_record_and_is_not_redone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+                                                               capsys: pytest.CaptureFixture[str], toy: Budget) -> None:
     monkeypatch.setenv("SCN_SHARED", str(SHARED))
-    toy = BUDGETS["toy"]
     units = {u.start + ("-scn" if "_scn_" in u.key else "-wdsr"): u for u in
              plan([EXPERIMENTS["factorial"]], toy, 1, ("sr",), ("scn_matched", "wdsr_id", "scn_id"))}
     reused = units["identity-scn"]
@@ -363,9 +364,8 @@ def test_toy_factorial_runs_reuses_a_record_and_is_not_redone(tmp_path: Path, mo
 
 @needs_shared
 def test_a_recorded_run_is_reproduced_exactly_from_its_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+                                                              capsys: pytest.CaptureFixture[str], toy: Budget) -> None:
     monkeypatch.setenv("SCN_SHARED", str(SHARED))
-    toy = BUDGETS["toy"]
     unit = plan([EXPERIMENTS["factorial"]], toy, 1, ("sr",), ("scn_matched",))[0]
     assert run_suite([unit], toy, tmp_path / "suite", "cpu", 1, progress=False) == 0
     write_records(collect(tmp_path / "suite"), tmp_path / "records")

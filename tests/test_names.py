@@ -20,7 +20,7 @@ def test_shipped_names_and_their_older_names_resolve_to_one_entry() -> None:
     for entry in zoo.pretrained_models():
         assert "." in entry.name and entry.arch_name in scn.model_names(), entry.name
         for name in (entry.name, *entry.aliases):
-            source = resolve(name, entry.task, entry.scale if entry.task == "sr" else None if entry.blind
+            source = resolve(name, entry.task, entry.levels[0] if entry.task == "sr" else None if entry.blind
                              else int(entry.levels[0]))
             assert source.kind == "pretrained" and source.entry == entry, name
         # the registered size the name starts with, but for the options the checkpoint records
@@ -173,3 +173,15 @@ def test_a_new_architecture_is_one_class(toy_architecture, tmp_path: Path) -> No
     assert out.shape == (24, 20, 3) and resolve(path).config.arch == "toy"
     with pytest.raises(scn.ConfigError, match="can be evaluated with 1"):
         model(x, num_scales=2)
+
+
+def test_weight_files_are_named_after_their_models_and_former_file_names_still_load() -> None:
+    entries = zoo.pretrained_models()
+    assert all(e.file == f"{e.name}.safetensors" for e in entries)
+    former = [(f, e) for e in entries for f in e.former_files]
+    assert former and len({f for f, _ in former}) == len(former)
+    for name, entry in former:
+        source = resolve(zoo.WEIGHTS_DIR / name)  # what configs and scripts written before the renaming say
+        assert source.kind == "pretrained" and source.entry == entry and source.label == entry.name
+    with pytest.raises(scn.CheckpointError, match="no such checkpoint file"):
+        resolve(zoo.WEIGHTS_DIR / "never_shipped.safetensors")

@@ -19,7 +19,8 @@ import pytest
 from PIL import Image
 
 from scn.web.server import RestoreService, make_server
-from test_restore import bomb_png, colour_zoo  # noqa: F401 (a fixture)
+from test_api import colour_zoo  # noqa: F401 (a fixture)
+from test_images import bomb_png
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -198,7 +199,7 @@ def test_gray_scores_follow_the_protocol(server, task: str, setting: int) -> Non
     from scn.web.server import demo_images, png_bytes
 
     base, service = server
-    degraded, clean = demo_images(task, setting)
+    degraded, clean = demo_images(get_task(task), setting)
     status, job = post(f"{base}/api/jobs?task={task}&setting={setting}",
                        {"image": png_bytes(degraded), "reference": png_bytes(clean)})
     job = finished(base, job)

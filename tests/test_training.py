@@ -496,8 +496,8 @@ def test_a_colour_model_from_a_gray_one_starts_as_the_luma_route(gray_file: str,
     from scn.training.starts import luma_matched_mean
     from scn.zoo import WEIGHTS_DIR
 
-    path = WEIGHTS_DIR / f"{gray_file}.safetensors"
-    gray = scn.load_model(path).eval()
+    path = WEIGHTS_DIR / f"{gray_file}.safetensors"  # the file's former name: it still resolves
+    gray = scn.resolve(path).load().eval()
     colour = create_model(colour_name, align_corners=gray.config.align_corners,
                           image_mean=luma_matched_mean(gray.config.image_mean)).eval()
     assert init_from(colour, str(path)) == []
@@ -721,8 +721,8 @@ def test_a_blind_denoiser_grown_a_noise_map_starts_as_itself_at_every_level() ->
     from scn.training.starts import noise_map_from_blind
     from scn.zoo import WEIGHTS_DIR
 
-    path = WEIGHTS_DIR / "scn_denoise_rgb.safetensors"
-    blind = scn.load_model(path).eval()
+    path = WEIGHTS_DIR / "scn_denoise_rgb.safetensors"  # the file's former name: it still resolves
+    blind = scn.resolve(path).load().eval()
     grown = create_model("scn_small_denoise_rgb", **{**blind.config.to_dict(), "noise_map": True}).eval()
     assert init_from(grown, str(path)) == []
     x = torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(0))

@@ -9,6 +9,7 @@ the noise level as one more input channel (sigma / 255 per pixel, FFDNet's map):
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import torch
@@ -17,6 +18,7 @@ from torch import nn
 from ..config import ModelConfig
 from ..errors import ConfigError
 from ..layers import conv2d, pad_multiple, pad_to_multiple
+from ..layers.geometry import integer_factor
 
 
 def with_noise_map(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -39,6 +41,7 @@ class RestorationNet(nn.Module):
 
     arch_name: ClassVar[str]
     scales_residual: ClassVar[bool] = False  # whether `res_scale` applies (WDSR's blocks)
+    single_scale: ClassVar[bool] = False  # one level only: no pyramid (WDSR)
     shipped_name: str | None = None  # set on shipped weights when loaded (scn.zoo)
 
     # -- rules of the architecture, from the configuration alone ------------------------------------------------
@@ -66,6 +69,36 @@ class RestorationNet(nn.Module):
     def size_multiple(cls, config: ModelConfig) -> int:
         """Inputs are padded to a multiple of this (every level of the pyramid an exact size); tiles start on it."""
         return pad_multiple(config.ratio, config.num_scales)
+
+    @classmethod
+    def tile_context(cls, config: ModelConfig) -> int:
+        """Input pixels of context a tile needs on each side: the receptive field of one block body at the coarsest
+        level (two 3x3 convs span 5 coarse pixels, each (1/ratio)^(levels-1) input pixels wide, plus one for the
+        bilinear taps), at least 16."""
+        coarse = (1.0 / config.ratio) ** (config.num_scales - 1)
+        return max(16, int(math.ceil(6 * coarse)))
+
+    @classmethod
+    def activation_bytes_per_pixel(cls, config: ModelConfig) -> float:
+        """A rough peak of float32 activation memory per input pixel: every level's wide features, and the tail's
+        output."""
+        c = config
+        levels = sum(c.ratio ** (2 * s) for s in range(c.num_scales))
+        return levels * c.num_features * (c.width + 4) * 4 + 4 * c.channels * c.scale * c.scale * 3 + 64
+
+    @classmethod
+    def tiling_inexact(cls, config: ModelConfig) -> str:
+        """Why tiles differ from a whole-image run beyond blending ('' when they do not)."""
+        if config.num_scales > 1 and config.align_corners:
+            return "align_corners=True: a coarse level's sampling grid depends on the tile's size"
+        if config.num_scales > 1 and integer_factor(config.ratio) is None:
+            return f"level ratio {config.ratio:g} is not 1/integer: tiles cannot start in phase with the pyramid"
+        return ""
+
+    @classmethod
+    def can_match_residual(cls, config: ModelConfig) -> bool:
+        """Whether `train.match_residual` (start at the single-scale network's residual size) applies."""
+        return False
 
     @classmethod
     def min_side(cls, config: ModelConfig) -> int:

@@ -67,6 +67,10 @@ class SCN(RestorationNet):
             )
 
     @classmethod
+    def can_match_residual(cls, config: ModelConfig) -> bool:
+        return config.shared
+
+    @classmethod
     def eval_depths(cls, config: ModelConfig) -> tuple[int, int | None]:
         return 1, None if config.shared else config.num_scales  # un-shared: one body per level it was built with
 

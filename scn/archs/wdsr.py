@@ -15,6 +15,7 @@ from .base import RestorationNet, wide_body_macs
 @register_architecture("wdsr")
 class WDSR(RestorationNet):
     scales_residual = True
+    single_scale = True
 
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:

@@ -15,7 +15,7 @@ from ..evaluation.methods import NetworkMethod, OptionalMissing
 from ..evaluation.runner import test_set_folder
 from ..evaluation.report import format_table, write_csv, write_json
 from ..inference.int8 import check_precision
-from ..tasks import TASKS, get_task
+from ..tasks import TASKS, Task, get_task
 from ..version import __version__
 
 
@@ -50,24 +50,24 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def settings_for(args: argparse.Namespace) -> list[int]:
-    task = get_task(args.task)
+def settings_for(args: argparse.Namespace, task: Task) -> list[int]:
     flag = task.setting
     for other in {t.setting for t in TASKS.values()} - {flag}:
         if getattr(args, other):
-            raise ScnError(f"--{other} does not apply to --task {args.task}; use --{flag}")
+            raise ScnError(f"--{other} does not apply to --task {task}; use --{flag}")
     values = getattr(args, flag)
     if not values:
-        raise ScnError(f"--task {args.task} needs --{flag} (one or more values)")
+        raise ScnError(f"--task {task} needs --{flag} (one or more values)")
     return list(dict.fromkeys(int(task.check(v)) for v in values))  # type: ignore[arg-type]
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_for(args)
-    if args.color and get_task(args.task).channels == 3:
-        raise ScnError(f"--color: task {args.task!r} is scored on colour images already (drop --color)")
-    if args.clip and args.task != "denoise":
-        raise ScnError(f"--clip applies to --task denoise (noise clipped to 8 bits), not {args.task}")
+    task = get_task(args.task)
+    settings = settings_for(args, task)
+    if args.color and task.channels == 3:
+        raise ScnError(f"--color: task {task.name!r} is scored on colour images already (drop --color)")
+    if args.clip and not task.adds_noise:
+        raise ScnError(f"--clip applies to --task denoise (noise clipped to 8 bits), not {task}")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ScnError("--device cuda asked for but no CUDA device is available; use --device cpu")
     channels = 3 if args.color else None
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     for spec in args.method:
         for precision in precisions:
             try:
-                method = make_method(spec, args.task, args.ensemble, args.device, channels)
+                method = make_method(spec, task, args.ensemble, args.device, channels)
             except OptionalMissing as e:
                 print(f"scn benchmark: skipping {spec}: {e}", file=sys.stderr)
                 break
@@ -94,22 +94,22 @@ def run(args: argparse.Namespace) -> int:
     labels = [m.label for m in methods]
     if len(set(labels)) != len(labels):
         raise ScnError(f"two methods share a label ({', '.join(labels)}); give each method once")
-    test_sets = [load_test_set(d, args.task, channels) for d in folders]
+    test_sets = [load_test_set(d, task, channels) for d in folders]
     names = [t.name for t in test_sets]
     if len(set(names)) != len(names):
         raise ScnError(f"two --data folders share a name ({', '.join(names)}); sets are named by folder")
-    rows = run_benchmark(methods, test_sets, args.task, settings, args.save_images, not args.no_progress,
+    rows = run_benchmark(methods, test_sets, task, settings, args.save_images, not args.no_progress,
                          clip_noise=args.clip)
     if args.clip:
         print("noise clipped and rounded to 8 bits (--clip)")
     print(format_table(rows))
-    resolved = {m.label: {get_task(args.task).label(s): name for s, name in m.resolved.items()}
+    resolved = {m.label: {task.label(s): name for s, name in m.resolved.items()}
                 for m in methods if isinstance(m, NetworkMethod) and m.resolved}
     for label, names in resolved.items():
         if set(names.values()) != {label.split("@")[0].removesuffix("+")}:
             print(f"{label}: " + ", ".join(f"{name} at {setting}" for setting, name in names.items()))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
-            "task": args.task, "color": args.color, "clip": args.clip, "ensemble": args.ensemble,
+            "task": task.name, "color": args.color, "clip": args.clip, "ensemble": args.ensemble,
             "precision": precisions, "methods": args.method,
             "resolved": resolved}
     if args.json:

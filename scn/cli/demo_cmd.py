@@ -16,7 +16,7 @@ from ..data.color import to_uint8
 from ..data.samples import demo_photo
 from ..errors import ScnError
 from ..inference.api import restore
-from ..tasks import get_task
+from ..tasks import Task, get_task
 from ..zoo import ZooError
 
 DEMOS = (("sr", 2), ("sr", 4), ("denoise", 25), ("jpeg", 10))
@@ -49,18 +49,16 @@ def save_comparison(path: Path, panels: list[tuple[np.ndarray, str]], title: str
     tmp.replace(path)
 
 
-def run_one(task: str, setting: int, photo: np.ndarray, out: Path) -> dict[str, Any]:
-    t = get_task(task)
+def run_one(t: Task, setting: int, photo: np.ndarray, out: Path) -> dict[str, Any]:
     start = time.perf_counter()
-    clean = t.prepare(t.clean_image(photo), setting)
-    degraded = t.degrade(clean, setting)
-    if t.channels == 3:  # SR: the LR image in, bicubic as the input's score
-        result = restore(degraded, task, **{t.setting: setting})
+    degraded, clean = t.example(photo, setting)
+    if t.resizes:  # SR: the LR image in, bicubic as the input's score
+        result = restore(degraded, t, **{t.setting: setting})
         base = t.score(t.upscale(degraded, setting), clean, setting)  # type: ignore[attr-defined]
         shown_input = np.repeat(np.repeat(degraded, setting, axis=0), setting, axis=1)
         caption = f"input: LR {t.label(setting)} (bicubic {base['psnr']:.2f} dB)"
     else:
-        result = t.to_uint8(restore(degraded.astype(np.float32), task, **{t.setting: setting}))
+        result = t.to_uint8(restore(degraded.astype(np.float32), t, **{t.setting: setting}))
         shown_input = to_uint8(np.clip(degraded, 0, 1) * 255)
         base = t.score(shown_input, clean, setting)
         caption = f"input: {t.title}, {t.label(setting)} ({base['psnr']:.2f} dB)"
@@ -68,9 +66,9 @@ def run_one(task: str, setting: int, photo: np.ndarray, out: Path) -> dict[str, 
     panels = [(shown_input, caption), (result, f"SCN: {ours['psnr']:.2f} dB"),
               (clean, "ground truth")]
     seconds = time.perf_counter() - start
-    name = f"{task}_{t.file_label(setting)}.png"
-    save_comparison(out / name, panels, f"scn demo: {task} {setting} (Grace Hopper, matplotlib sample data)")
-    return {"task": task, "setting": setting, "input": base["psnr"], "scn": ours["psnr"], "seconds": seconds,
+    name = f"{t}_{t.file_label(setting)}.png"
+    save_comparison(out / name, panels, f"scn demo: {t} {setting} (Grace Hopper, matplotlib sample data)")
+    return {"task": t.name, "setting": setting, "input": base["psnr"], "scn": ours["psnr"], "seconds": seconds,
             "file": out / name}
 
 
@@ -81,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     rows, skipped = [], []
     for task, setting in DEMOS:
         try:
-            rows.append(run_one(task, setting, photo, out))
+            rows.append(run_one(get_task(task), setting, photo, out))
         except ZooError as e:
             skipped.append(f"{task} {setting}: {e}")
     print(f"{'task':<9}{'setting':>8}{'input dB':>10}{'SCN dB':>9}{'gain':>7}{'s':>7}  comparison")

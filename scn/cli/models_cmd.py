@@ -26,7 +26,7 @@ def describe(name: str) -> dict[str, Any]:
     entry = get_entry(name)
     c = entry.config
     params = count_params(build(c))
-    return {"name": name, "arch": c.arch, "task": c.task, "scale": c.scale, "channels": c.channels,
+    return {"name": name, "arch": c.arch, "task": c.task.name, "scale": c.scale, "channels": c.channels,
             "blocks": c.num_blocks, "features": c.num_features, "width": c.width, "levels": c.num_scales,
             "ratio": c.ratio, "params": params, "macs_per_pixel": round(macs_per_pixel(c)),
             "description": entry.description}
@@ -40,7 +40,7 @@ def run_pretrained(args: argparse.Namespace) -> int:
     if not entries:
         print("no pretrained weights are shipped in this version")
         return 0
-    rows = [(e.name, ", ".join(e.aliases), e.task, e.setting_text(), f"{e.steps:,}",
+    rows = [(e.name, ", ".join(e.aliases), e.task.name, e.setting_text(), f"{e.steps:,}",
              ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())) for e in entries]
     print(*aligned([("name", "older name", "task", "setting", "steps", "dev PSNR (dB)"), *rows], right={4}),
           sep="\n")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..inference.api import task_setting
-from ..tasks import TASKS
+from ..tasks import TASKS, Task, get_task
 
 
 def add_task_options(p: Any, default: str | None = "sr", task_help: str = "") -> None:
@@ -17,9 +16,15 @@ def add_task_options(p: Any, default: str | None = "sr", task_help: str = "") ->
         p.add_argument(task.flag, type=task.setting_type, help=f"{task.name}: {task.setting_help}")
 
 
-def task_and_setting(args: argparse.Namespace) -> tuple[str | None, int | None]:
-    """The task asked for and its checked setting; (None, None) when no task was given."""
+def task_and_setting(args: argparse.Namespace) -> tuple[Task | None, int | None]:
+    """The task asked for (`--task`, a name or already the task) and its checked setting; (None, None) when no
+    task was given."""
     if args.task is None:
         return None, None
-    _, setting = task_setting(args.task, **{t.setting: getattr(args, t.setting) for t in TASKS.values()})
-    return args.task, setting
+    task = get_task(args.task)
+    return task, task.parse_setting(**setting_flags(args))
+
+
+def setting_flags(args: argparse.Namespace) -> dict[str, float | None]:
+    """The values of every task's setting flag (`--scale`, `--sigma`, `--quality`), None where not given."""
+    return {t.setting: getattr(args, t.setting) for t in TASKS.values()}

@@ -11,18 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from ..data.io import IMAGE_SUFFIXES
-from ..data.jpeg_quality import jpeg_quality
 from ..errors import ScnError
 from ..progress import Progress
-from ..inference.api import check_luma_only, model_for, picture_channels, quality_in_range
+from ..inference.api import quality_in_range
+from ..inference.cache import RestorerCache
 from ..inference.engine import DEFAULT_MAX_MEMORY, Restorer, onnx_forward
 from ..inference.export import read_onnx_config
 from ..inference.int8 import check_precision
 from ..inference.images import DEFAULT_MAX_PIXELS, WRITE_SUFFIXES, Picture, read_picture, write_picture
-from ..resolve import DEFAULT, ResolveError, check_fits, is_checkpoint_path, resolve
-from ..tasks import TASKS, get_task
+from ..resolve import DEFAULT, ModelSource, ResolveError, check_fits, is_checkpoint_path, resolve
+from ..tasks import TASKS, Task, get_task
 from ..zoo import named_entries
-from .options import add_task_options, task_and_setting
+from .options import add_task_options, setting_flags
 
 
 def add_parser(sub: Any) -> None:
@@ -85,7 +85,7 @@ def check_options(args: argparse.Namespace) -> None:
                        "--half and --compile")
     if args.overwrite and args.skip_existing:
         raise ScnError("--overwrite and --skip-existing contradict each other; choose one")
-    check_luma_only(args.task, args.model, args.luma_only)
+    args.task.check_luma_only(args.luma_only, model_given=bool(args.model))
 
 
 def expand_inputs(items: list[str], recursive: bool = False) -> list[tuple[Path, Path]]:
@@ -140,10 +140,12 @@ def output_paths(inputs: list[tuple[Path, Path]], output: Path) -> list[Path]:
     return [output / n for n in names]
 
 
-def make_restorer(args: argparse.Namespace, setting: int | None, channels: int | None = None) -> Restorer:
+def make_restorer(args: argparse.Namespace, setting: int | None, source: ModelSource | None) -> Restorer:
+    """The restorer of `source` (--model or the default, resolved for a picture) at `setting`; of the exported
+    --model with --backend onnxruntime (no source)."""
     common = dict(device=args.device, half=args.half, ensemble=args.ensemble, tile=args.tile,
                   tile_overlap=args.tile_overlap, max_memory=args.max_memory * 1e9, progress=not args.no_progress,
-                  noise_level=setting if args.task == "denoise" else None)
+                  noise_level=args.task.level_input(setting))
     if args.backend == "onnxruntime":
         if not args.model or Path(args.model).suffix != ".onnx":
             raise ScnError("--backend onnxruntime needs --model FILE.onnx (made by `scn export --format onnx`)")
@@ -153,8 +155,8 @@ def make_restorer(args: argparse.Namespace, setting: int | None, channels: int |
         except ResolveError as e:
             raise ScnError(f"{e}: it does not fit this task / setting") from None
         return Restorer(config=config, forward=onnx_forward(args.model, args.device), **common)
-    return Restorer.at_precision(model_for(args.model, args.task, setting, channels), args.precision,
-                                 compile=args.compile, **common)
+    assert source is not None
+    return Restorer.at_precision(source.load(), args.precision, compile=args.compile, **common)
 
 
 class Restorers:
@@ -164,45 +166,46 @@ class Restorers:
 
     def __init__(self, args: argparse.Namespace, setting: int | None) -> None:
         self.args, self.setting = args, setting
-        self.made: dict[tuple[str, int | None], tuple[str, Restorer]] = {}  # by model (and sigma it is told)
-        self.by_kind: dict[tuple[int | None, int | None], tuple[str, Restorer]] = {}  # resolved once per kind
+        self.made = RestorerCache()  # by model (and the sigma it is told)
+        self.by_kind: dict[tuple[int | None, int | None], tuple[str, ModelSource | None]] = {}  # resolved once
         self.get(None)  # the model checked and loaded before any work
 
     def labelled(self, pic: Picture | None, setting: int | None = None) -> tuple[str, Restorer]:
         """(the model's name, its restorer) for `pic` at `setting` (default: the command's)."""
         a = self.args
         setting = self.setting if setting is None else setting
-        channels = None if a.model or pic is None else picture_channels(pic, a.task, a.luma_only)
-        if (channels, setting) not in self.by_kind:
-            label = str(a.model) if a.model else resolve(DEFAULT, a.task, setting, channels=channels).label
-            key = (label, setting if a.task == "denoise" else None)  # a denoiser may be told its sigma
-            if key not in self.made:
-                self.made[key] = (label, make_restorer(a, setting, channels))
-            self.by_kind[(channels, setting)] = self.made[key]
-        return self.by_kind[(channels, setting)]
+        channels = None if a.model or pic is None else a.task.model_channels(pic.gray, a.luma_only)
+        if (channels, setting) not in self.by_kind:  # resolved (and checked against the task) once per kind
+            source = None if a.backend == "onnxruntime" else resolve(a.model or DEFAULT, a.task, setting,
+                                                                     channels=channels)
+            self.by_kind[(channels, setting)] = (str(a.model) if a.model or source is None else source.label,
+                                                 source)
+        label, source = self.by_kind[(channels, setting)]
+        return self.made.get((label, a.task.level_input(setting)),  # a denoiser may be told its sigma
+                             lambda: (label, make_restorer(a, setting, source)))
 
     def get(self, pic: Picture | None, setting: int | None = None) -> Restorer:
         return self.labelled(pic, setting)[1]
 
     def file_quality(self, src: Path, pic: Picture) -> tuple[int | None, str | None]:
-        """For JPEG without --quality or --model: the quality `src` was written with (its quantization tables),
-        as the setting to restore at where a shipped model takes it (else None: the blind model), and the
+        """Without a setting or --model: the level `src` says it has (a JPEG's quality, from its quantization
+        tables), as the setting to restore at where a shipped model takes it (else None: the blind model), and the
         line that says so; (None, None) for other files and commands."""
         a = self.args
-        if a.task != "jpeg" or self.setting is not None or a.model:
+        if self.setting is not None or a.model:
             return None, None
-        found = jpeg_quality(src)
+        found = a.task.setting_in_file(src)
         if found is None:
             return None, None
-        setting = quality_in_range(found, picture_channels(pic, a.task, a.luma_only))  # None: past every model's
+        setting = quality_in_range(found, a.task, a.task.model_channels(pic.gray, a.luma_only))  # None: past all
         return setting, f"{src.name}: {found.describe()}, read from its quantization tables; restoring with " \
             f"{self.labelled(pic, setting)[0]}"
 
 
-def implied_task(args: argparse.Namespace) -> str:
+def implied_task(args: argparse.Namespace) -> Task:
     """--task, or the task of the weights --model names; a one-line error when neither says it."""
     if args.task:
-        return args.task
+        return get_task(args.task)
     if not args.model:
         raise ScnError(f"say what to do: --task {' | '.join(TASKS)} (e.g. --task sr --scale 2), or --model naming "
                        "weights")
@@ -217,7 +220,7 @@ def implied_task(args: argparse.Namespace) -> str:
 def implied_setting(args: argparse.Namespace, setting: int | None) -> int | None:
     """The setting asked for, or, when none was given, the one --model was made for: an SR model's scale, a
     fixed-level shipped model's noise level or quality (said on stderr)."""
-    t = get_task(args.task)
+    t = args.task
     given = getattr(args, t.setting) is not None
     if not args.model or args.model == DEFAULT or given or args.backend == "onnxruntime":
         return setting
@@ -245,7 +248,7 @@ def check_writable(folder: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     args.task = implied_task(args)
     check_options(args)
-    _, setting = task_and_setting(args)
+    setting = args.task.parse_setting(**setting_flags(args))
     setting = implied_setting(args, setting)
     pairs = expand_inputs(args.inputs, args.recursive)
     outputs = output_paths(pairs, Path(args.output))

@@ -20,13 +20,14 @@ from ..archs import RestorationNet
 from ..data.color import rgb_to_y, to_uint8
 from ..data.resize import imresize
 from ..errors import ScnError
+from ..inference.cache import RestorerCache
 from ..inference.engine import Restorer
 from ..inference.images import Picture
 from ..inference.tiling import Footprint
 from ..metrics.quality import psnr, ssim
 from ..peers import load_arcnn, load_dncnn, load_imdn
-from ..resolve import check_known, is_checkpoint_path, resolve
-from ..tasks import get_task
+from ..resolve import check_fits, check_known, is_checkpoint_path, resolve
+from ..tasks import Task
 
 Scores = dict[str, float]
 
@@ -43,20 +44,19 @@ class Method:
     """Restores degraded inputs; `evaluate` scores one image under the task's protocol."""
 
     label = "method"
-    tasks: tuple[str, ...] = ("sr", "denoise", "jpeg")
+    tasks: tuple[str, ...] = ("sr", "denoise", "jpeg")  # the names of the tasks it does
 
-    def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
+    def restore(self, degraded: np.ndarray, task: Task, setting: int) -> np.ndarray:
         """SR: uint8 RGB LR in, RGB out (uint8, or float in [0, 1]); gray tasks: float gray in, float out."""
         raise NotImplementedError
 
     def prepare(self, setting: int) -> None:
         """Load and check what `setting` needs, so a bad weights file fails before any work."""
 
-    def evaluate(self, clean: np.ndarray, degraded: np.ndarray, task: str, setting: int,
+    def evaluate(self, clean: np.ndarray, degraded: np.ndarray, task: Task, setting: int,
                  gray_file: bool = False) -> tuple[Scores, np.ndarray]:
-        t = get_task(task)
-        out8 = t.to_uint8(self.restore(degraded, task, setting))
-        return t.score(out8, clean, setting, gray_file), out8
+        out8 = task.to_uint8(self.restore(degraded, task, setting))
+        return task.score(out8, clean, setting, gray_file), out8
 
 
 class Identity(Method):
@@ -64,7 +64,7 @@ class Identity(Method):
 
     label, tasks = "identity", ("denoise", "jpeg")
 
-    def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
+    def restore(self, degraded: np.ndarray, task: Task, setting: int) -> np.ndarray:
         return degraded
 
 
@@ -73,7 +73,7 @@ class BicubicRGB(Method):
 
     label, tasks = "bicubic-rgb", ("sr",)
 
-    def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
+    def restore(self, degraded: np.ndarray, task: Task, setting: int) -> np.ndarray:
         return imresize(degraded, float(setting))
 
 
@@ -84,7 +84,7 @@ class BicubicClassic(Method):
 
     label, tasks = "bicubic", ("sr",)
 
-    def evaluate(self, clean: np.ndarray, degraded: np.ndarray, task: str, setting: int,
+    def evaluate(self, clean: np.ndarray, degraded: np.ndarray, task: Task, setting: int,
                  gray_file: bool = False) -> tuple[Scores, np.ndarray]:
         s = setting
         y = clean[..., 0] if gray_file else to_uint8(rgb_to_y(clean))
@@ -106,7 +106,7 @@ class BM3D(Method):
             raise OptionalMissing("method 'bm3d' needs the optional bm3d package: pip install bm3d "
                                   "(free for non-commercial use)") from None
 
-    def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
+    def restore(self, degraded: np.ndarray, task: Task, setting: int) -> np.ndarray:
         import bm3d
 
         if degraded.ndim == 3:  # colour: CBM3D (in a luminance-chrominance space, as Dabov et al. 2007b)
@@ -125,25 +125,25 @@ class NetworkMethod(Method):
         self.footprint = footprint
         self.family = footprint is None  # a network of the family (the peers describe their own footprint)
         self.precision = "fp32"  # int8: models of the family quantized (Restorer.at_precision)
-        self._cache: dict[int, Restorer] = {}
+        self._cache = RestorerCache(keep=1)  # one model in memory
         self.resolved: dict[int, str] = {}  # setting -> the model a name (`scn`, a configuration) resolved to
 
     def restorer(self, setting: int) -> Restorer:
-        if setting not in self._cache:
+        def make() -> tuple[str, Restorer]:
             model = self.load(setting)
-            footprint = None if isinstance(model, RestorationNet) or self.footprint is None else \
-                self.footprint(setting)
-            level = setting if isinstance(model, RestorationNet) and model.config.noise_map else None  # its sigma
-            options = dict(device=self.device, ensemble=self.ensemble, noise_level=level)
-            self._cache = {setting: Restorer.at_precision(model, self.precision, **options)
-                           if isinstance(model, RestorationNet) else
-                           Restorer(model, footprint=footprint, **options)}  # keep one in memory
-        return self._cache[setting]
+            if not isinstance(model, RestorationNet):  # a peer: it describes its own footprint
+                footprint = self.footprint(setting) if self.footprint is not None else None
+                return self.label, Restorer(model, footprint=footprint, device=self.device, ensemble=self.ensemble)
+            level = setting if model.config.noise_map else None  # a conditioned denoiser is told its sigma
+            return self.label, Restorer.at_precision(model, self.precision, device=self.device,
+                                                     ensemble=self.ensemble, noise_level=level)
+
+        return self._cache.get(setting, make)[1]
 
     def prepare(self, setting: int) -> None:
         self.restorer(setting)
 
-    def restore(self, degraded: np.ndarray, task: str, setting: int) -> np.ndarray:
+    def restore(self, degraded: np.ndarray, task: Task, setting: int) -> np.ndarray:
         """As `scn restore` would: a gray model on a colour image restores its Y and keeps Cb/Cr (the luma route),
         a colour model on a gray image sees it repeated to three channels."""
         x = degraded.astype(np.float32) / (255.0 if degraded.dtype == np.uint8 else 1.0)
@@ -177,7 +177,7 @@ PEERS = {  # name: (loader, task, weight-file suffixes, channels)
 SIMPLE_METHODS = ("bicubic", "bicubic-rgb", "identity", "bm3d")
 
 
-def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu",
+def make_method(spec: str, task: Task, ensemble: bool = False, device: str = "cpu",
                 channels: int | None = None) -> Method:
     """The method a command-line spec names, checked against `task`; `channels`: of the pictures scored (3 for
     colour denoising / JPEG), so `scn` and shipped names resolve to the model `scn restore` runs on them."""
@@ -190,26 +190,26 @@ def make_method(spec: str, task: str, ensemble: bool = False, device: str = "cpu
             raise MethodError(f"method {kind!r} needs weights: {kind}:PATH (a file or a folder of them)")
         loader, peer_task, suffixes, channels = PEERS[kind]
         root = Path(arg)
-        t = get_task(peer_task)
         method = NetworkMethod(kind, (peer_task,), lambda s: loader(resolve_weights(root, s, suffixes)), ensemble,
-                               device, lambda s: Footprint(scale=t.model_scale(s), channels=channels))
+                               device, lambda s: Footprint(scale=task.model_scale(s), channels=channels))
     else:
         method = _model_method(spec, task, ensemble, device, channels)
-    if task not in method.tasks:
-        raise MethodError(f"method {method.label!r} does not do task {task!r} (it does {', '.join(method.tasks)})")
+    if task.name not in method.tasks:
+        raise MethodError(f"method {method.label!r} does not do task {task.name!r} (it does "
+                          f"{', '.join(method.tasks)})")
     if ensemble and isinstance(method, NetworkMethod):
         method.label += "+"
     return method
 
 
-def _model_method(spec: str, task: str, ensemble: bool, device: str, channels: int | None = None) -> Method:
+def _model_method(spec: str, task: Task, ensemble: bool, device: str, channels: int | None = None) -> Method:
     """A model of the family: resolved once per setting (the default `scn` and registered names pick the
     shipped weights covering it, of `channels` where such weights ship); a checkpoint is read once."""
     if is_checkpoint_path(spec):
         source = resolve(spec)
         model = source.load()
-        return NetworkMethod(source.label, (model.config.task,), lambda s: _fitting(model, spec, task, s), ensemble,
-                             device)
+        return NetworkMethod(source.label, (model.config.task.name,), lambda s: _fitting(model, spec, task, s),
+                             ensemble, device)
     try:
         check_known(spec)
     except ScnError as e:
@@ -221,11 +221,10 @@ def _model_method(spec: str, task: str, ensemble: bool, device: str, channels: i
         method.resolved[setting] = source.label
         return source.load()
 
-    method = NetworkMethod(spec, (task,), load, ensemble, device)
+    method = NetworkMethod(spec, (task.name,), load, ensemble, device)
     return method
 
 
-def _fitting(model: RestorationNet, spec: str, task: str, setting: int) -> RestorationNet:
-    if model.config.scale != get_task(task).model_scale(setting):
-        raise MethodError(f"{spec}: an x{model.config.scale} model cannot be scored at x{setting}")
+def _fitting(model: RestorationNet, spec: str, task: Task, setting: int) -> RestorationNet:
+    check_fits(model.config, task, setting, spec)
     return model

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..tasks import get_task
 from .runner import Row
 
 
@@ -16,7 +15,6 @@ def format_table(rows: list[Row]) -> str:
     methods = list(dict.fromkeys(r.method for r in rows))
     keys = list(dict.fromkeys((r.dataset, r.setting) for r in rows))
     by_key = {(r.method, r.dataset, r.setting): r for r in rows}
-    task = rows[0].task if rows else "sr"
     width = max(16, *(len(m) + 2 for m in methods))  # whole names: never cut
     lines = [f"{'set':<12}{'setting':<9}" + "".join(f"{m:>{width}}" for m in methods)]
     lines.append("-" * len(lines[0]))
@@ -25,9 +23,9 @@ def format_table(rows: list[Row]) -> str:
         for m in methods:
             r = by_key[(m, dataset, setting)]
             cells.append(f"{r.psnr:>7.2f} / {r.ssim:.4f}".rjust(width))
-        lines.append(f"{dataset:<12}{get_task(task).label(setting):<9}" + "".join(cells))
+        lines.append(f"{dataset:<12}{r.task.label(setting):<9}" + "".join(cells))
     if any(r.psnr_b is not None for r in rows):
-        lines.append("PSNR-B: " + ", ".join(f"{r.method} {r.dataset} {get_task(r.task).label(r.setting)} {r.psnr_b:.2f}"
+        lines.append("PSNR-B: " + ", ".join(f"{r.method} {r.dataset} {r.task.label(r.setting)} {r.psnr_b:.2f}"
                                           for r in rows if r.psnr_b is not None))
     return "\n".join(lines)
 

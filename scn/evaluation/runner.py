@@ -12,7 +12,7 @@ from PIL import Image
 
 from ..data.io import SHARED, ImageError, as_gray, as_rgb, list_images, read_image, shared_path
 from ..progress import Progress
-from ..tasks import get_task
+from ..tasks import Task
 from .methods import Method
 
 SSIM_WINDOW = 11
@@ -35,7 +35,7 @@ class TestSet:
 class Row:
     method: str
     dataset: str
-    task: str
+    task: Task
     setting: int
     psnr: float = 0.0
     ssim: float = 0.0
@@ -44,7 +44,7 @@ class Row:
     images: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        d = {"method": self.method, "dataset": self.dataset, "task": self.task, "setting": self.setting,
+        d = {"method": self.method, "dataset": self.dataset, "task": self.task.name, "setting": self.setting,
              "psnr": round(self.psnr, 4), "ssim": round(self.ssim, 5), "num_images": len(self.images),
              "seconds": round(self.seconds, 2), "images": self.images}
         if self.psnr_b is not None:
@@ -70,17 +70,17 @@ def test_set_folder(spec: str | Path) -> Path:
     raise ImageError(f"{spec}: no such folder{where}; give a folder of clean images")
 
 
-def load_test_set(folder: str | Path, task: str, channels: int | None = None) -> TestSet:
+def load_test_set(folder: str | Path, task: Task, channels: int | None = None) -> TestSet:
     """Every image of `folder`: RGB for colour tasks (SR) or `channels=3` (gray files repeated to 3 channels),
     gray (Y) for the others."""
     folder = Path(folder)
     return load_test_files(list_images(folder), folder.resolve().name, task, channels)
 
 
-def load_test_files(paths: list[Path], name: str, task: str, channels: int | None = None) -> TestSet:
+def load_test_files(paths: list[Path], name: str, task: Task, channels: int | None = None) -> TestSet:
     """The given image files as a test set called `name` (read as `load_test_set` reads a folder's)."""
     images = []
-    color = (channels or get_task(task).channels) == 3
+    color = (channels or task.channels) == 3
     for path in paths:
         im = read_image(path)
         if color:
@@ -90,13 +90,12 @@ def load_test_files(paths: list[Path], name: str, task: str, channels: int | Non
     return TestSet(name, images)
 
 
-def _check_size(image: TestImage, dataset: str, task: str, setting: int) -> None:
-    t = get_task(task)
+def _check_size(image: TestImage, dataset: str, t: Task, setting: int) -> None:
     h, w = t.prepare(image.clean, setting).shape[:2]
     scale = t.model_scale(setting)
     need = SSIM_WINDOW + (2 * scale if scale > 1 else 0)  # SR crops a border of `scale`
     if min(h, w) < need:
-        raise ImageError(f"{dataset}/{image.name}: {h}x{w} is too small for {task} at {setting} "
+        raise ImageError(f"{dataset}/{image.name}: {h}x{w} is too small for {t} at {setting} "
                          f"(needs at least {need}x{need} for the border crop and SSIM)")
 
 
@@ -106,7 +105,7 @@ def clip_to_8_bits(degraded: np.ndarray) -> np.ndarray:
     return np.round(np.clip(degraded, 0.0, 1.0) * 255.0) / 255.0
 
 
-def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: str, settings: list[int],
+def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: Task, settings: list[int],
                   save_images: str | Path | None = None, progress: bool = True,
                   clip_noise: bool = False) -> list[Row]:
     """Every method on every image of every set at every setting; `clip_noise` (denoising): the noisy pictures
@@ -114,7 +113,7 @@ def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: str, se
     rows = {(m.label, ts.name, s): Row(m.label, ts.name, task, s) for m in methods for ts in test_sets
             for s in settings}
     total = len(methods) * len(settings) * sum(len(ts.images) for ts in test_sets)
-    t = get_task(task)
+    t = task
     for ts in test_sets:  # every size and every method's weights checked before any work
         for setting in settings:
             for image in ts.images:

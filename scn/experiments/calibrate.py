@@ -12,7 +12,6 @@ import torch.nn.functional as F
 
 from ..archs import build
 from ..atomic import atomic_write
-from ..tasks import get_task
 from ..training.loop import adam
 from .catalog import Budget
 from .layout import CALIBRATION_FILE
@@ -24,7 +23,7 @@ def step_seconds(unit: Unit, budget: Budget, device: str, steps: int = 8, warmup
     """Seconds per training step of `unit`'s network at the budget's batch and patch (forward, L1, backward,
     fused Adam), on random data, with the budget's threads."""
     config = unit.model_config()
-    task = get_task(unit.task)
+    task = config.task
     threads = torch.get_num_threads()
     torch.set_num_threads(budget.threads)
     try:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..data.io import SHARED
 from ..errors import ConfigError, did_you_mean
-from ..tasks import get_task
+from ..tasks import DENOISE, JPEG, SR, Task
 
 DATASETS = f"{SHARED}/datasets"
 TRAIN_SETS = {"sr": [f"{DATASETS}/train/T91", f"{DATASETS}/train/BSD200"],
@@ -60,8 +60,6 @@ BUDGETS = {
     # the paper's ablation size (section 4.1 and the authors' code: 8 blocks x 32 features, 48-pixel patches)
     "paper-size": Budget("paper-size", "cuda", features=32, blocks=8, steps=6000, batch=16, patch=48, jobs=8,
                          threads=1, max_levels=4, eval_levels=8, val_points=20),
-    "toy": Budget("toy", "cpu", features=4, blocks=4, steps=6, batch=2, patch=16, jobs=2, threads=1,
-                  max_levels=2, eval_levels=3, val_points=2, val_images=1),  # the tests' budget
 }
 
 # Where training starts (the factorial's second factor): `train` settings of the run's config
@@ -113,14 +111,14 @@ class Claim:
 class Study:
     """One task of an experiment: its variants and the claims that compare them."""
 
-    task: str
+    task: Task
     setting: int
     variants: tuple[Variant, ...]
     claims: tuple[Claim, ...] = ()
 
     @property
     def label(self) -> str:
-        return get_task(self.task).label(self.setting)
+        return self.task.label(self.setting)
 
     def variant(self, name: str) -> Variant:
         for v in self.variants:
@@ -138,7 +136,7 @@ class Experiment:
     plot: str = "curves"  # curves | levels (Fig. 6) | eval_levels (Fig. 7) | eval_ratios (Fig. 8)
     # the budgets the report shows it at (its runs are content-named, so another experiment's runs at another
     # budget can fill its table: the paper-size pair is also equal-budget's SCN and WDSR)
-    budgets: tuple[str, ...] = ("cpu", "gpu", "toy")
+    budgets: tuple[str, ...] = ("cpu", "gpu")
 
 
 def _equal_budget(budget: Budget) -> tuple[Study, ...]:
@@ -146,10 +144,10 @@ def _equal_budget(budget: Budget) -> tuple[Study, ...]:
     paper = {("wdsr", "sr"): "38.10 / 33.72 (Table 1, full size)", ("scn", "sr"): "38.18 / 33.99 (Table 1, full size)",
              ("scn", "denoise"): "30.64 (Table 2, full size)", ("scn", "jpeg"): "29.53 (Table 3, full size)"}
 
-    def variants(task: str) -> tuple[Variant, ...]:
+    def variants(task: Task) -> tuple[Variant, ...]:
         return (
-            Variant("wdsr", "WDSR (single-scale)", "wdsr", paper=paper.get(("wdsr", task), "")),
-            Variant("scn", "SCN (4 levels, ratio 1/2)", "scn", {"num_scales": 4}, paper=paper.get(("scn", task), "")),
+            Variant("wdsr", "WDSR (single-scale)", "wdsr", paper=paper.get(("wdsr", task.name), "")),
+            Variant("scn", "SCN (4 levels, ratio 1/2)", "scn", {"num_scales": 4}, paper=paper.get(("scn", task.name), "")),
             Variant("scn_1level", "control: SCN with 1 level", "scn", {"num_scales": 1}),
             Variant("scn_zero_ends", "control: SCN, ends 'zero'", "scn", {"num_scales": 4, "ends": "zero"}),
             Variant("wdsr_res2", "control: WDSR, residual x2", "wdsr", {"res_scale": 2.0}),
@@ -167,8 +165,8 @@ def _equal_budget(budget: Budget) -> tuple[Study, ...]:
         Claim("control: SCN with 'zero' ends (no doubled residual: x + r + Up(q r_1) at the finest level) beats WDSR",
               "scn_zero_ends", "wdsr"),
     )
-    return tuple(Study(task, setting, variants(task), claims) for task, setting in (("sr", 2), ("denoise", 25),
-                                                                                      ("jpeg", 10)))
+    return tuple(Study(task, setting, variants(task), claims) for task, setting in ((SR, 2), (DENOISE, 25),
+                                                                                      (JPEG, 10)))
 
 
 FACTORIAL_ARCHS = (  # name, label, arch, overrides: the residual factor of the factorial
@@ -177,6 +175,7 @@ FACTORIAL_ARCHS = (  # name, label, arch, overrides: the residual factor of the 
     ("scn", "SCN (4 levels)", "scn", {"num_scales": 4}),
     ("scn_zero_ends", "SCN, ends 'zero'", "scn", {"num_scales": 4, "ends": "zero"}),
 )
+FACTORIAL_BASE = FACTORIAL_ARCHS[0][0]  # the variant every cell of the factorial is compared with
 START_SUFFIX = {"reference": "", "identity": "_id", "matched": "_matched"}
 START_LABEL = {"reference": "reference init", "identity": "identity start", "matched": "matched residual"}
 
@@ -211,8 +210,8 @@ def _factorial(budget: Budget) -> tuple[Study, ...]:
                      same=True),
                Claim("identity start: SCN equals WDSR with a doubled residual (the fusion adds nothing)", "scn_id",
                      "wdsr_res2_id", same=True)]
-    return tuple(Study(task, setting, variants, tuple(claims)) for task, setting in (("sr", 2), ("denoise", 25),
-                                                                                       ("jpeg", 10)))
+    return tuple(Study(task, setting, variants, tuple(claims)) for task, setting in ((SR, 2), (DENOISE, 25),
+                                                                                       (JPEG, 10)))
 
 
 # The start each architecture trains with past warm-up (`long`): the better of the factorial's two at the cpu
@@ -228,7 +227,7 @@ def _long(budget: Budget) -> tuple[Study, ...]:
     claims = (Claim("SCN beats WDSR", name["scn"], name["wdsr"]),
               Claim("the fusion helps: SCN beats WDSR with a doubled residual", name["scn"], name["wdsr_res2"]),
               Claim("SCN with 'zero' ends beats WDSR", name["scn_zero_ends"], name["wdsr"]))
-    return tuple(Study(task, setting, variants, claims) for task, setting in (("sr", 2), ("denoise", 25)))
+    return tuple(Study(task, setting, variants, claims) for task, setting in ((SR, 2), (DENOISE, 25)))
 
 
 def _pair(budget: Budget) -> tuple[Study, ...]:
@@ -241,7 +240,7 @@ def _pair(budget: Budget) -> tuple[Study, ...]:
                     "scn_id", "wdsr"),
               Claim("the identity start helps SCN", "scn_id", "scn"),
               Claim("the identity start helps WDSR", "wdsr_id", "wdsr"))
-    return (Study("sr", 2, variants, claims),)
+    return (Study(SR, 2, variants, claims),)
 
 
 def _table5(budget: Budget) -> tuple[Study, ...]:
@@ -261,7 +260,7 @@ def _table5(budget: Budget) -> tuple[Study, ...]:
               Claim("Shared beats un-shared at equal parameters", "shared", "unshared"),
               Claim("Un-shared needs more parameters to match shared", "unshared_large", "shared", same=True),
               Claim("Shared beats un-shared at equal parameters and equal depth", "shared", "unshared_thin"))
-    return (Study("sr", 2, variants, claims),)
+    return (Study(SR, 2, variants, claims),)
 
 
 def _table4(budget: Budget) -> tuple[Study, ...]:
@@ -272,7 +271,7 @@ def _table4(budget: Budget) -> tuple[Study, ...]:
     )
     claims = (Claim("SCN beats the U-Net style network", "scn", "unet"),
               Claim("SCN beats the PSPNet style network", "scn", "pspnet"))
-    return (Study("sr", 2, variants, claims),)
+    return (Study(SR, 2, variants, claims),)
 
 
 def _table6(budget: Budget) -> tuple[Study, ...]:
@@ -283,7 +282,7 @@ def _table6(budget: Budget) -> tuple[Study, ...]:
     )
     claims = (Claim("Bilinear resampling beats avg-pool / nearest", "bilinear", "avgpool"),
               Claim("Bilinear resampling beats strided conv / deconv", "bilinear", "conv"))
-    return (Study("sr", 2, variants, claims),)
+    return (Study(SR, 2, variants, claims),)
 
 
 RATIOS = {"1/2": 0.5, "2/3": 2 / 3, "3/4": 0.75}
@@ -328,7 +327,7 @@ def _fig6(budget: Budget, figure: int = 6) -> tuple[Study, ...]:
             Claim("Trained at ratio 2/3 (3 levels): evaluating at 3/4 loses", fig6_name("2/3", 3),
                   fig6_name("2/3", 3), worse_eval="ratio0.750")),
     }[figure]
-    return (Study("sr", 2, tuple(variants), claims),)
+    return (Study(SR, 2, tuple(variants), claims),)
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
@@ -336,12 +335,12 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                "the paper's Tables 1-3 (SCN beats WDSR-era networks at full size)", _equal_budget),
     Experiment("factorial", "Start x residual: {WDSR, WDSR-res2, SCN, SCN zero ends} x {reference init, identity "
                "start}, and SCN with a matched residual", "none (the paper trains from the reference init)",
-               _factorial, budgets=("cpu", "gpu", "paper-size", "toy")),
+               _factorial, budgets=("cpu", "gpu", "paper-size")),
     Experiment("long", "Past warm-up: the factorial's four networks with their better start, 4x the steps",
-               "the paper's Tables 1-2 (full-length training)", _long, budgets=("cpu-long", "toy")),
+               "the paper's Tables 1-2 (full-length training)", _long, budgets=("cpu-long",)),
     Experiment("pair", "SCN vs WDSR under both starts: 16x the steps, or the paper's ablation size",
                "the paper's Table 5 baseline and shared rows (34.74 / 34.77, x2, DIV2K validation)", _pair,
-               budgets=("cpu-16x", "paper-size", "toy")),
+               budgets=("cpu-16x", "paper-size")),
     Experiment("table5", "Table 5: sharing weights across levels", "Table 5 (x2 SR, DIV2K validation)", _table5),
     Experiment("table4", "Table 4: multi-scale structures", "Table 4 (x2 SR, DIV2K validation)", _table4),
     Experiment("table6", "Table 6: resampling in the scale-wise convolution", "Table 6 (x2 SR, DIV2K validation)",

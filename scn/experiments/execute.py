@@ -18,9 +18,8 @@ from ..evaluation.methods import NetworkMethod
 from ..evaluation.runner import TestSet, load_test_set, run_benchmark
 from ..inference.tiling import Footprint
 from ..training import Trainer
-from ..training.checkpointing import load_state
 from ..training.config import config_from_dict
-from ..training.loop import STATE_FILE
+from ..training.loop import FINAL_FILE, RunSummary
 from .layout import RESULT_FILE, UNIT_FILE, suite_budget
 from .plan import Unit, train_config
 
@@ -47,12 +46,12 @@ def evaluate(model: nn.Module, unit: Unit, view: tuple[int | None, float | None]
     method = NetworkMethod("model", (unit.task,), lambda s: network, device=device,
                            footprint=lambda s: footprint)
     sets = sets if sets is not None else read_test_sets(unit)
-    rows = run_benchmark([method], sets, unit.task, [unit.setting], progress=False)
+    rows = run_benchmark([method], sets, unit.model_config().task, [unit.setting], progress=False)
     return {r.dataset: {k: v for k, v in r.to_dict().items() if k in ("psnr", "ssim", "psnr_b")} for r in rows}
 
 
 def read_test_sets(unit: Unit) -> list[TestSet]:
-    return [load_test_set(shared_path(d), unit.task) for d in unit.test_sets]
+    return [load_test_set(shared_path(d), unit.model_config().task) for d in unit.test_sets]
 
 
 def run_unit(folder: Path, device: str) -> int:
@@ -63,22 +62,23 @@ def run_unit(folder: Path, device: str) -> int:
     result_path = folder / RESULT_FILE
     result: dict[str, Any] = json.loads(result_path.read_text()) if result_path.exists() else {}
     torch.set_num_threads(budget.threads)
-    if not (folder / "final.safetensors").exists():
+    if not (folder / FINAL_FILE).exists():
         config = config_from_dict(train_config(unit, budget))
         config.data.train = [shared_path(f) for f in config.data.train]
         config.data.val = [shared_path(f) for f in config.data.val]
-        trainer = Trainer(config, folder, resume=(folder / STATE_FILE).exists(), device=device, progress=False)
+        trainer = Trainer(config, folder, resume=RunSummary.started(folder), device=device, progress=False)
         trainer.run()
         if trainer.stop_signal is not None:
             return 128 + trainer.stop_signal
-    state = load_state(folder / STATE_FILE)
-    model = load_model(folder / "final.safetensors", device=device)
+    summary = RunSummary.of(folder)
+    assert summary is not None and summary.final is not None  # trained above
+    model = load_model(summary.final, device=device)
     scores = dict(result.get("scores", {}))
     missing = [(name, view) for name, view in [("default", (None, None)), *unit.evals.items()] if name not in scores]
     sets = read_test_sets(unit) if missing else []
     for name, view in missing:
         scores[name] = evaluate(model, unit, view, device, sets)
-    result = {"key": unit.key, "steps": int(state["step"]), "seconds": round(float(state["seconds"]), 1),
+    result = {"key": unit.key, "steps": summary.steps, "seconds": round(summary.seconds, 1),
               "params": count_params(model), "macs_per_pixel": round(macs_per_pixel(model.config)),
               "device": device, "budget": budget.name, "scores": scores}
     atomic_write(result_path, lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))

@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import ModelConfig
+from ..config import ModelConfig, architecture
 from ..errors import ConfigError
-from ..registry import get_config
-from ..tasks import get_task
+from ..registry import family_name, get_config
 from .catalog import DATASETS, STARTS, TEST_SETS, TRAIN_SETS, Budget, Experiment, Study, Variant
 
 TEST_ROOT = f"{DATASETS}/test"
@@ -22,7 +21,7 @@ class Unit:
     (`time_of`: the key of the run whose wall-clock it matches); `start`: where training starts (STARTS)."""
 
     key: str
-    task: str
+    task: str  # the task's name (records are JSON)
     setting: int
     model_name: str
     overrides: dict[str, Any]
@@ -49,29 +48,22 @@ class Unit:
         return get_config(self.model_name, **self.overrides)
 
 
-def model_name(arch: str, task: str, setting: int) -> str:
-    """The registry name of `arch` for a task (SR: at its scale)."""
-    t = get_task(task)
-    return f"{arch}_{t.tag}{t.model_scale(setting)}" if t.resizes else f"{arch}_{t.name}"
-
-
 def variant_overrides(variant: Variant, budget: Budget) -> dict[str, Any]:
     blocks = max(1, round(budget.blocks * variant.depth))
     features = max(1, round(budget.features * variant.breadth))
     overrides: dict[str, Any] = {"num_features": features, "num_blocks": blocks, **variant.overrides}
-    if variant.arch == "wdsr":
+    if architecture(variant.arch).single_scale:
         overrides.setdefault("num_scales", 1)
     return overrides
 
 
-def run_key(config: ModelConfig, task: str, setting: int, steps: int | str, seed: int,
-            start: str = "reference") -> str:
+def run_key(config: ModelConfig, setting: int, steps: int | str, seed: int, start: str = "reference") -> str:
     """A folder name that says what a run trains: task, architecture, every setting the catalog varies and where
     training starts (nothing for the reference init, so older runs keep their names)."""
     c = config
-    parts = [get_task(task).file_label(setting), c.arch + ("-unshared" if not c.shared else ""),
+    parts = [c.task.file_label(setting), c.arch + ("-unshared" if not c.shared else ""),
              f"f{c.num_features}", f"b{c.num_blocks}"]
-    if c.num_scales > 1 or c.arch != "wdsr":
+    if c.num_scales > 1 or not c.architecture.single_scale:
         parts += [f"l{c.num_scales}", f"r{c.ratio:.3f}"]
     if c.resampler != "bilinear":
         parts.append(c.resampler)
@@ -89,14 +81,14 @@ def study_units(study: Study, budget: Budget, seeds: int, only: tuple[str, ...] 
     """(variant name, seed) -> Unit for one study (of the variants named in `only`, when given, and those
     they match the wall-clock of)."""
     out: dict[tuple[str, int], Unit] = {}
-    tests = [f"{TEST_ROOT}/{name}" for name in TEST_SETS[study.task]]
+    tests = [f"{TEST_ROOT}/{name}" for name in TEST_SETS[study.task.name]]
     for seed in range(seeds):
         for v in study.variants:
             if only and v.name not in only and not any(u.time_of == v.name for u in study.variants
                                                            if u.name in only):
                 continue
             overrides = variant_overrides(v, budget)
-            name = model_name(v.arch, study.task, study.setting)
+            name = family_name(v.arch, study.task, study.setting)
             try:
                 config = get_config(name, **overrides)
             except ConfigError as e:
@@ -105,10 +97,10 @@ def study_units(study: Study, budget: Budget, seeds: int, only: tuple[str, ...] 
             time_of = None
             if v.time_of is not None:
                 steps, time_of = None, out[(v.time_of, seed)].key  # the matched variant is listed first
-            key = run_key(config, study.task, study.setting, "time" if steps is None else steps, seed, v.start)
+            key = run_key(config, study.setting, "time" if steps is None else steps, seed, v.start)
             if time_of is not None:
                 key = key.replace("_ntime_", f"_time-of-{study.variant(v.time_of).arch}_")
-            out[(v.name, seed)] = Unit(key, study.task, study.setting, name, overrides, seed, steps, tests,
+            out[(v.name, seed)] = Unit(key, study.task.name, study.setting, name, overrides, seed, steps, tests,
                                        dict(v.evals), time_of, v.start)
     return out
 
@@ -120,7 +112,7 @@ def plan(experiments: list[Experiment], budget: Budget, seeds: int, tasks: tuple
     units: dict[str, Unit] = {}
     for exp in experiments:
         for study in exp.studies(budget):
-            if tasks and study.task not in tasks:
+            if tasks and study.task.name not in tasks:
                 continue
             for unit in study_units(study, budget, seeds, variants).values():
                 if unit.key in units:
@@ -133,7 +125,7 @@ def plan(experiments: list[Experiment], budget: Budget, seeds: int, tasks: tuple
 
 def train_config(unit: Unit, budget: Budget) -> dict[str, Any]:
     """The `scn train` configuration of a unit (the run folder's config.yaml is this)."""
-    task = get_task(unit.task)
+    task = unit.model_config().task
     steps = int(unit.steps or 0)
     return {
         "notes": f"scn experiments, budget {budget.name}: {unit.key}",

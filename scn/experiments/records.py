@@ -15,9 +15,11 @@ import numpy as np
 from scipy import stats
 
 from ..atomic import atomic_write
+from ..training.loop import LOG_FIELDS, LOG_FILE
 from .layout import RESULT_FILE, RUNS, SUITE_FILE, UNIT_FILE
 
-LOG_COLUMNS = ("step", "loss", "val_psnr", "seconds")
+LOG_COLUMNS = ("step", "loss", "val_psnr", "seconds")  # of the training log's LOG_FIELDS, kept in records
+assert set(LOG_COLUMNS) <= set(LOG_FIELDS)
 
 
 @dataclass
@@ -71,7 +73,7 @@ def collect_suite(suite: Path) -> list[Record]:
         if not (folder / RESULT_FILE).exists():
             continue
         records.append(Record(budget, json.loads((folder / UNIT_FILE).read_text()),
-                              json.loads((folder / RESULT_FILE).read_text()), read_log(folder / "log.csv")))
+                              json.loads((folder / RESULT_FILE).read_text()), read_log(folder / LOG_FILE)))
     return records
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from ..atomic import atomic_write
-from .catalog import BUDGETS, EVAL_RATIOS, EXPERIMENTS, RATIOS, TEST_SETS, Budget, Claim, Experiment, Study, \
-    fig6_name
+from .catalog import BUDGETS, EVAL_RATIOS, EXPERIMENTS, FACTORIAL_BASE, RATIOS, TEST_SETS, Budget, Claim, \
+    Experiment, Study, fig6_name
 from .plan import study_units
 from .records import EQUAL_MARGIN, Paired, Record, Summary, Verdict, paired, summarize, verdict
 
@@ -45,7 +45,7 @@ class StudyRecords:
         """Per seed, the mean PSNR over the study's test sets; summarised over seeds."""
         per_seed = []
         for record in self.runs.get(variant, []):
-            scores = [record.score(evaluation, d) for d in TEST_SETS[self.study.task]]
+            scores = [record.score(evaluation, d) for d in TEST_SETS[self.study.task.name]]
             if all(s is not None for s in scores):
                 per_seed.append(statistics.fmean(s for s in scores if s is not None))
         return summarize(per_seed)
@@ -70,7 +70,7 @@ def _minutes(seconds: list[float]) -> str:
 
 
 def study_table(sr: StudyRecords) -> list[str]:
-    sets = TEST_SETS[sr.study.task]
+    sets = TEST_SETS[sr.study.task.name]
     head = ["variant", "params", "MACs / px", "steps", "minutes", *[f"{d} PSNR" for d in sets], "paper"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for v in sr.study.variants:
@@ -92,7 +92,7 @@ def claim_verdicts(sr: StudyRecords) -> list[tuple[Claim, str, Verdict | None]]:
     """(claim, test set, verdict; None where a side was not run) for every claim of a study and test set."""
     out: list[tuple[Claim, str, Verdict | None]] = []
     for claim in sr.study.claims:
-        for d in TEST_SETS[sr.study.task]:
+        for d in TEST_SETS[sr.study.task.name]:
             better = sr.by_seed(claim.better, claim.better_eval, d)
             worse = sr.by_seed(claim.worse, claim.worse_eval, d)
             out.append((claim, d, verdict(better, worse, claim.same) if better and worse else None))
@@ -149,7 +149,7 @@ def plot_curves(sr: StudyRecords, path: Path) -> Path:
         steps, psnr, seconds = _mean_curve(runs)
         by_step.plot(steps, psnr, "o-", ms=3, label=v.label)
         by_time.plot([s / 60 for s in seconds], psnr, "o-", ms=3, label=v.label)
-    val_set = TEST_SETS[sr.study.task][0]
+    val_set = TEST_SETS[sr.study.task.name][0]
     by_step.set(xlabel="step", ylabel=f"{val_set} PSNR (dB, first {sr.budget.val_images} images)",
                 title="validation against steps")
     by_time.set(xlabel="wall-clock (min, validation included)", title="validation against time")
@@ -174,7 +174,7 @@ def plot_levels(sr: StudyRecords, path: Path) -> Path:
                 es.append(0.0 if math.isnan(s.std) else s.std)
         ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=f"ratio {label}")
     ax.set(xlabel="number of levels (training = evaluation)", ylabel="PSNR (dB), mean of " +
-           "+".join(TEST_SETS[sr.study.task]), title=f"Fig. 6, budget {sr.budget.name}")
+           "+".join(TEST_SETS[sr.study.task.name]), title=f"Fig. 6, budget {sr.budget.name}")
     ax.legend()
     _save(fig, path)
     return path
@@ -205,7 +205,7 @@ def plot_evals(sr: StudyRecords, path: Path, kind: str) -> Path:
                "evaluation ratio")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
-    axes[0].set_ylabel("PSNR (dB), mean of " + "+".join(TEST_SETS[sr.study.task]))
+    axes[0].set_ylabel("PSNR (dB), mean of " + "+".join(TEST_SETS[sr.study.task.name]))
     fig.suptitle(f"Fig. {7 if kind == 'levels' else 8}, budget {sr.budget.name}")
     _save(fig, path)
     return path
@@ -294,7 +294,7 @@ def factorial_tables(sr: StudyRecords) -> list[str]:
     label = {v.name: v.label.rsplit(", ", 1)[0] for v in sr.study.variants}
     suffix = {"reference": "", "identity": "_id", "matched": "_matched"}
     lines = []
-    for d in TEST_SETS[sr.study.task]:
+    for d in TEST_SETS[sr.study.task.name]:
         head = ["network", *[f"{s} start" for s in starts], "identity - reference", *[f"- WDSR ({s})" for s in starts]]
         lines += [f"{d} PSNR (dB; mean ± std over seeds; differences paired by seed, mean [95% CI]):", "",
                   "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -305,10 +305,11 @@ def factorial_tables(sr: StudyRecords) -> list[str]:
             ref, ident = sr.by_seed(names["reference"], "default", d), sr.by_seed(arch + "_id", "default", d)
             cells.append(_interval(paired(ident, ref)) if ref and ident else "")
             for s in starts:
-                mine, base = sr.by_seed(names[s], "default", d), sr.by_seed("wdsr" + suffix.get(s, ""), "default", d)
+                mine = sr.by_seed(names[s], "default", d)
+                base = sr.by_seed(FACTORIAL_BASE + suffix.get(s, ""), "default", d)
                 if s == "matched":
-                    base = sr.by_seed("wdsr", "default", d)
-                cells.append(_interval(paired(mine, base)) if mine and base and arch != "wdsr" else "")
+                    base = sr.by_seed(FACTORIAL_BASE, "default", d)
+                cells.append(_interval(paired(mine, base)) if mine and base and arch != FACTORIAL_BASE else "")
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return lines
@@ -409,16 +410,16 @@ def rerun_commands(groups: list[StudyRecords]) -> list[str]:
         for variant, runs in g.runs.items():
             if runs:
                 counts[variant] = min(counts.get(variant, len(runs)), len(runs))
-        tasks_of.setdefault(key, set()).add(g.study.task)
+        tasks_of.setdefault(key, set()).add(g.study.task.name)
     lines: dict[str, list[str]] = {}
     for (budget, name), counts in seeds_of.items():
         if not counts:
             continue
-        every = {s.task for s in EXPERIMENTS[name].studies(BUDGETS[budget])}
+        every = {s.task.name for s in EXPERIMENTS[name].studies(BUDGETS[budget])}
         tasks = tasks_of[(budget, name)]
         only = "" if tasks == every else " --tasks " + " ".join(sorted(tasks))
         base = min(counts.values())
-        variants = {v.name for study in EXPERIMENTS[name].studies(BUDGETS[budget]) if study.task in tasks
+        variants = {v.name for study in EXPERIMENTS[name].studies(BUDGETS[budget]) if study.task.name in tasks
                     for v in study.variants}
         some = "" if variants <= set(counts) else " --variants " + " ".join(counts)  # only those with runs
         lines.setdefault(f" --budget {budget} --seeds {base}{only}{some}", []).append(name)
@@ -461,11 +462,11 @@ def render(records: list[Record], doc: Path, plots: Path) -> Path:
             lines += [f"Not run yet: `{command}`.", ""]
             continue
         for sr in mine:
-            stem = f"{experiment.name}_{sr.study.task}{sr.study.setting}_{sr.budget.name}"
+            stem = f"{experiment.name}_{sr.study.task.name}{sr.study.setting}_{sr.budget.name}"
             lines += [f"### {sr.study.label}, budget `{sr.budget.name}`, {sr.seeds} seed(s)", ""]
             if experiment.plot in ("eval_levels", "eval_ratios"):
                 kind = "levels" if experiment.plot == "eval_levels" else "ratios"
-                lines += [f"Mean PSNR over {' + '.join(TEST_SETS[sr.study.task])}, evaluated at each "
+                lines += [f"Mean PSNR over {' + '.join(TEST_SETS[sr.study.task.name])}, evaluated at each "
                           f"{'depth' if kind == 'levels' else 'ratio'} (bold: as trained).", "",
                           *eval_table(sr, kind), ""]
                 image = plot_evals(sr, plots / f"{stem}.png", kind)

@@ -9,96 +9,77 @@ import numpy as np
 from PIL import Image
 
 from ..archs import RestorationNet
-from ..data.jpeg_quality import JpegQuality, jpeg_quality
+from ..data.jpeg_quality import JpegQuality
 from ..errors import ScnError
-from ..resolve import DEFAULT, ResolveError, check_fits, resolve
-from ..tasks import Task, TaskError, get_task
+from ..resolve import DEFAULT, ModelSource, ResolveError, check_fits, resolve
+from ..tasks import Task, get_task
 from ..zoo import ZooError
 from .engine import DEFAULT_MAX_MEMORY, Restorer
-from .images import (Picture, array_from_picture, picture_from_array, picture_from_pil, picture_to_pil,
-                     read_picture, write_picture)
+from .images import (array_from_picture, picture_from_array, picture_from_pil, picture_to_pil, read_picture,
+                     write_picture)
 
 
-def task_setting(task: str, **settings: float | None) -> tuple[Task, int | None]:
-    """The task and the one setting it takes, checked: `scale` (SR, default 2), `sigma` (denoise) or `quality`
-    (jpeg); a missing level is None, for a blind model. Settings of other tasks are an error."""
-    t = get_task(task)
-    extra = [k for k, v in settings.items() if v is not None and k != t.setting]
-    if extra:
-        raise TaskError(f"{', '.join(extra)} does not apply to task {t.name!r}; it takes {t.setting}")
-    return t, t.check(settings.get(t.setting))
-
-
-def model_for(model: str | Path | RestorationNet | None, task: str, setting: int | None,
+def model_for(model: str | Path | RestorationNet | ModelSource | None, task: Task, setting: int | None,
               channels: int | None = None) -> RestorationNet:
     """A model instance from None (the shipped default; of `channels` where such weights ship), a model instance,
-    or any spec `scn.resolve` takes; checked against the task and setting."""
+    a source `scn.resolve` gave, or any spec it takes; checked against the task and setting."""
     if isinstance(model, RestorationNet):
         check_fits(model.config, task, setting)
         return model
+    if isinstance(model, ModelSource):
+        check_fits(model.config, task, setting, model.label)
+        return model.load()
     return resolve(DEFAULT if model is None else model, task, setting, channels=channels).load()
 
 
-def quality_in_range(found: JpegQuality | None, channels: int) -> int | None:
-    """A JPEG file's quality as the setting to restore at, where a shipped model takes it (None: the blind one)."""
+def quality_in_range(found: JpegQuality | None, task: Task, channels: int) -> int | None:
+    """A file's quality as the setting to restore at, where a shipped model takes it (None: the blind one)."""
     if found is None:
         return None
     try:
-        resolve(DEFAULT, "jpeg", found.quality, channels=channels)  # names weights; loads (and checks) nothing
+        resolve(DEFAULT, task, found.quality, channels=channels)  # names weights; loads (and checks) nothing
     except (ResolveError, ZooError):
         return None
     return found.quality
 
 
-def picture_channels(pic: Picture, task: str, luma_only: bool) -> int:
-    """The channels of the shipped model a picture asks for: a colour picture of a gray task (denoising, JPEG)
-    asks for a colour model (taken where one ships; else the gray one restores its luma), unless `luma_only`."""
-    return 3 if not pic.gray and not luma_only and get_task(task).channels == 1 else get_task(task).channels
-
-
-def check_luma_only(task: str, model: Any, luma_only: bool) -> None:
-    if luma_only and get_task(task).channels == 3:
-        raise ScnError(f"luma-only applies to denoising and JPEG (gray models); task {task!r} restores RGB")
-    if luma_only and model is not None:
-        raise ScnError("luma-only chooses among the shipped models; with a model given, that model decides "
-                       "(a gray one restores the luma)")
-
-
-def restore(image: np.ndarray | Image.Image | str | Path, task: str = "sr", *, scale: int | None = None,
+def restore(image: np.ndarray | Image.Image | str | Path, task: str | Task = "sr", *, scale: int | None = None,
             sigma: float | None = None, quality: int | None = None, model: Any = None, ensemble: bool = False,
             tile: int | None = None, tile_overlap: int | None = None, device: str = "cpu", half: bool = False,
             max_memory: float = DEFAULT_MAX_MEMORY, output: str | Path | None = None, luma_only: bool = False,
-            precision: str = "fp32"):
+            precision: str = "fp32", **settings: float | None):
     """Restore `image` (a numpy array, a PIL image, or a path) and return the same kind.
 
     Arrays: uint8 / uint16 / float in [0, 1], (H, W) gray or (H, W, 3|4) RGB(A). A path needs `output`, where the
     result is written (format from its suffix); the output path is returned. `model`: None for the shipped
     default, a checkpoint path, a shipped model's name, or a model instance. Denoising and JPEG of a colour image
     take a shipped colour model where one ships; `luma_only` keeps the gray one (the luma restored, Cb/Cr kept).
+    `settings`: the setting of a task registered besides these three, by its name (`scn.tasks.register_task`).
     `precision` 'int8' runs the model quantized to 8-bit integers (ONNX Runtime, CPU; scn/inference/int8.py).
     A JPEG file restored without `quality` (and without `model`) is restored at the quality its quantization
     tables say (`scn.data.jpeg_quality`).
     """
-    _, setting = task_setting(task, scale=scale, sigma=sigma, quality=quality)
-    check_luma_only(task, model, luma_only)
+    t = get_task(task)
+    setting = t.parse_setting(scale=scale, sigma=sigma, quality=quality, **settings)
+    t.check_luma_only(luma_only, model_given=model is not None)
     if isinstance(image, (str, Path)):
         if output is None:
             raise ScnError("restoring a path needs output= (where to write the result)")
         if Path(output).resolve() == Path(image).resolve():
             raise ScnError(f"{output}: refusing to overwrite the input")
         pic, kind = read_picture(image), "path"
-        if task == "jpeg" and setting is None and model is None:  # the quality the file was written with
-            setting = quality_in_range(jpeg_quality(image), picture_channels(pic, task, luma_only))
+        if setting is None and model is None:  # the level the file says (a JPEG's quality)
+            setting = quality_in_range(t.setting_in_file(image), t, t.model_channels(pic.gray, luma_only))
     elif isinstance(image, Image.Image):
         pic, kind = picture_from_pil(image), "pil"
     elif isinstance(image, np.ndarray):
         pic, kind = picture_from_array(image)
     else:
         raise ScnError(f"restore takes a numpy array, a PIL image or a path, got {type(image).__name__}")
-    net = model_for(model, task, setting, picture_channels(pic, task, luma_only))
+    net = model_for(model, t, setting, t.model_channels(pic.gray, luma_only))
     restored = Restorer.at_precision(net, precision, device=device, half=half, ensemble=ensemble, tile=tile,
                                      tile_overlap=tile_overlap, max_memory=max_memory,
-                                     noise_level=setting if task == "denoise" else None).restore(pic)
+                                     noise_level=t.level_input(setting)).restore(pic)
     if kind == "path":
         return write_picture(restored, output)  # type: ignore[arg-type]
     return picture_to_pil(restored) if kind == "pil" else array_from_picture(restored, kind)

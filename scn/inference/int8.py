@@ -28,7 +28,6 @@ from ..atomic import atomic_write
 from ..data.resize import imresize
 from ..data.samples import demo_photo
 from ..errors import ScnError
-from ..tasks import get_task
 from ..version import __version__
 from .export import CONFIG_KEY, export_onnx
 
@@ -83,7 +82,7 @@ def check_precision(precision: str, device: str = "cpu") -> str:
 
 def calibration_inputs(model: RestorationNet) -> list[np.ndarray]:
     """The 16 (1, C, 64, 64) float32 inputs the activation ranges are measured on (module docstring)."""
-    config, task = model.config, get_task(model.config.task)
+    config, task = model.config, model.config.task
     photo = demo_photo().astype(np.float64) / 255.0
     rng = np.random.RandomState(0)
     s = config.scale
@@ -96,7 +95,7 @@ def calibration_inputs(model: RestorationNet) -> list[np.ndarray]:
             crop = ((crop @ _LUMA + 16.0) / 255.0)[..., None]
         if s > 1:
             degraded = imresize(crop, 1.0 / s)
-        elif config.task == "denoise":
+        elif task.adds_noise:
             sigma = 5.0 + 50.0 * i / (CALIBRATION_CROPS - 1)
             degraded = crop + rng.normal(0.0, sigma / 255.0, crop.shape)
         else:

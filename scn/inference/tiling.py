@@ -11,7 +11,6 @@ import numpy as np
 import torch
 
 from ..config import ModelConfig
-from ..layers.geometry import integer_factor
 
 
 @dataclass(frozen=True)
@@ -29,21 +28,11 @@ class Footprint:
 
     @classmethod
     def of(cls, config: ModelConfig) -> "Footprint":
-        """The footprint of a network of the family, from its configuration."""
-        c = config
-        # the receptive field of one block body at the coarsest level, in input pixels: two 3x3 convs span 5
-        # coarse pixels, each (1/ratio)^(levels-1) input pixels wide, plus one for the bilinear taps
-        coarse = (1.0 / c.ratio) ** (c.num_scales - 1)
-        levels = sum(c.ratio ** (2 * s) for s in range(c.num_scales))
-        per_level = c.num_features * (c.width + 4) * 4
-        inexact = ""
-        if c.num_scales > 1 and c.align_corners:
-            inexact = "align_corners=True: a coarse level's sampling grid depends on the tile's size"
-        elif c.num_scales > 1 and integer_factor(c.ratio) is None:
-            inexact = f"level ratio {c.ratio:g} is not 1/integer: tiles cannot start in phase with the pyramid"
-        return cls(scale=c.scale, channels=c.channels, alignment=c.architecture.size_multiple(c),
-                   overlap=max(16, int(math.ceil(6 * coarse))),
-                   bytes_per_pixel=levels * per_level + 4 * c.channels * c.scale * c.scale * 3 + 64, inexact=inexact)
+        """The footprint of a network of the family, as its architecture describes it from the configuration."""
+        arch = config.architecture
+        return cls(scale=config.scale, channels=config.channels, alignment=arch.size_multiple(config),
+                   overlap=arch.tile_context(config), bytes_per_pixel=arch.activation_bytes_per_pixel(config),
+                   inexact=arch.tiling_inexact(config))
 
 
 def auto_tile(footprint: Footprint, height: int, width: int, max_memory: float) -> int:

@@ -17,7 +17,7 @@ from ..config import ModelConfig
 from ..data.io import shared_path
 from ..errors import ConfigError
 from ..registry import get_config
-from ..tasks import TASKS, get_task
+from ..tasks import TASKS, Task
 
 SCHEDULES = ("paper", "reference", "cosine", "constant")
 EXPONENT_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
@@ -114,6 +114,11 @@ class TrainConfig:
         return get_config(self.model.name, **self.model.overrides)
 
     @property
+    def restoration_task(self) -> Task:
+        """The task trained (the model's; `task.type` names it in the YAML)."""
+        return self.model_config.task
+
+    @property
     def model_channels(self) -> int:
         """The channels of the model trained: 3 (RGB) or 1 (gray Y); its images are read as such."""
         return self.model_config.channels
@@ -122,13 +127,13 @@ class TrainConfig:
     @property
     def setting_range(self) -> tuple[float, float]:
         """(low, high) of the degradation level; equal for a fixed-level model."""
-        value = getattr(self.task, get_task(self.task.type).setting)
+        value = getattr(self.task, self.restoration_task.setting)
         return (float(value[0]), float(value[1])) if isinstance(value, list) else (float(value), float(value))
 
     @property
     def val_setting(self) -> int:
         """The setting validation runs at: SR's scale; else task.val_setting, or the task's choice in the range."""
-        task = get_task(self.task.type)
+        task = self.restoration_task
         if self.task.val_setting is not None and not task.resizes:
             return int(self.task.val_setting)
         return task.validation_setting(*self.setting_range)
@@ -275,13 +280,13 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
 def validate(c: TrainConfig) -> None:
     if c.task.type not in TASKS:
         raise ConfigError(f"task.type={c.task.type!r} is not allowed; choose {', '.join(TASKS)}")
-    task = get_task(c.task.type)
     model = get_config(c.model.name, **c.model.overrides)
-    if model.task != c.task.type:
-        raise ConfigError(f"model {c.model.name!r} is a {model.task!r} model but task.type is {c.task.type!r}")
+    task = model.task
+    if task.name != c.task.type:
+        raise ConfigError(f"model {c.model.name!r} is a {task.name!r} model but task.type is {c.task.type!r}")
     if task.resizes and model.scale != task.model_scale(c.task.scale):
         raise ConfigError(f"model {c.model.name!r} is x{model.scale} but task.scale is {c.task.scale}")
-    for name in ("sigma", "quality"):
+    for name in dict.fromkeys(t.setting for t in TASKS.values() if not t.resizes):  # the ranged settings
         value = getattr(c.task, name)
         values = value if isinstance(value, list) else [value]
         if len(values) not in (1, 2) or not all(isinstance(v, (int, float)) for v in values):
@@ -333,7 +338,7 @@ def validate(c: TrainConfig) -> None:
     if c.train.bicubic_skip and not task.resizes:
         raise ConfigError(f"train.bicubic_skip starts the SR skip conv as bicubic; a {c.task.type} model has none, "
                           "so leave it false")
-    if c.train.match_residual and (model.arch != "scn" or not model.shared):
+    if c.train.match_residual and not model.architecture.can_match_residual(model):
         raise ConfigError(f"train.match_residual scales SCN's blocks to WDSR's residual size; this model is "
                           f"{model.arch!r}{'' if model.shared else ' (un-shared)'}, so leave it false")
     if c.train.match_residual and c.train.zero_blocks:

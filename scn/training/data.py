@@ -22,7 +22,6 @@ from ..data.degrade import modcrop
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
 from ..data.resize import imresize
 from ..archs import with_noise_map
-from ..tasks import get_task
 from .config import TrainConfig, holdout_files
 
 FULL_RANGE_LUMA = np.array([0.299, 0.587, 0.114])  # BT.601 weights, full swing: how a colour photo turns gray
@@ -68,7 +67,7 @@ def load_training_images(config: TrainConfig) -> list[np.ndarray]:
     """Every clean image of the training folders: uint8 RGB for colour models (SR; colour denoising and JPEG),
     uint8 gray (Y) otherwise; each once per factor of data.scales (down-scaled by MATLAB bicubic), in folder order
     and, within an image, in the order of data.scales."""
-    task, patch = get_task(config.task.type), config.data.patch_size
+    task, patch = config.restoration_task, config.data.patch_size
     color = config.model_channels == 3
     scale = task.model_scale(config.task.scale)
     need = (patch + 2 * LR_BORDER) * scale if scale > 1 else patch
@@ -118,7 +117,7 @@ class PatchDataset(Dataset):
     def __init__(self, config: TrainConfig, images: list[np.ndarray]) -> None:
         self.config = config
         self.images = images
-        self.task = get_task(config.task.type)
+        self.task = config.restoration_task
         self.scale = self.task.model_scale(config.task.scale)
         self.patch = config.data.patch_size
         self.grid = self.task.grid(config.model_channels)

@@ -28,7 +28,6 @@ from ..evaluation.runner import load_test_files, load_test_set, run_benchmark
 from ..progress import Progress
 from ..registry import get_config
 from ..resolve import resolve
-from ..tasks import get_task
 from .checkpointing import (TrainError, atomic_write, load_latest_state, load_state, previous_path, save_state,
                             write_error)
 from .config import HOLDOUT, TrainConfig, holdout_files
@@ -42,6 +41,33 @@ from .starts import (adds_noise_map, bicubic_skip, colour_from_gray, colour_star
 LOSS_FUNCTIONS = {"l1": F.l1_loss, "l2": F.mse_loss}
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
 STATE_FILE = "checkpoint.pt"
+LOG_FILE = "log.csv"  # a row of LOG_FIELDS every log_every steps
+FINAL_FILE = "final.safetensors"  # the weights a finished run ends with
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run folder says of its training, for readers outside the Trainer: the step and seconds of its last
+    checkpoint, and its final weights (None until it finished)."""
+
+    steps: int
+    seconds: float
+    final: Path | None
+
+    @staticmethod
+    def started(folder: str | Path) -> bool:
+        """Whether `folder` holds a checkpoint to resume from."""
+        return (Path(folder) / STATE_FILE).exists()
+
+    @classmethod
+    def of(cls, folder: str | Path) -> "RunSummary | None":
+        """The summary of `folder`; None when it holds no checkpoint yet."""
+        folder = Path(folder)
+        if not cls.started(folder):
+            return None
+        state = load_state(folder / STATE_FILE)
+        final = folder / FINAL_FILE
+        return cls(int(state["step"]), float(state["seconds"]), final if final.exists() else None)
 OPEN_ENDED = 2**62  # the sampler's end for a budgeted run, which stops itself (fit_budget sets total_steps)
 
 
@@ -92,18 +118,19 @@ def raw_weights(run: str | Path) -> RestorationNet:
     """A run's raw (non-EMA) weights at its last checkpoint, in the architecture of its final weights file. After
     short fine-tunes they can beat the EMA, which still holds part of the new layers' random start."""
     run = Path(run)
-    model = load_model(run / "final.safetensors")
+    model = load_model(run / FINAL_FILE)
     model.load_state_dict(load_state(run / STATE_FILE)["model"])
     return model
 
 
 def init_from(model: RestorationNet, init: str | Path | RestorationNet) -> list[str]:
-    """Copy every weight of checkpoint `init` (a path or a loaded model) whose name and shape fit `model` (e.g. an
+    """Copy every weight of `init` (a loaded model, or anything `scn.resolve` takes: a checkpoint path, a shipped
+    name) whose name and shape fit `model` (e.g. an
     x2 body into x3); a gray restoration model into a colour one comes with its head and tail lifted to RGB
     (`colour_from_gray`: the colour model starts as the luma route), and a denoiser into one with a noise-level
     input with a zero weight on the map (`noise_map_from_blind`). Returns the names of `model`'s weights not
     loaded."""
-    source = init if isinstance(init, RestorationNet) else load_model(init)
+    source = init if isinstance(init, RestorationNet) else resolve(init).load()
     target = model.state_dict()
     fitting = {k: v for k, v in source.state_dict().items() if k in target and target[k].shape == v.shape}
     target.update(fitting)
@@ -184,8 +211,9 @@ class Trainer:
             self.wrapped = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.dist.local_rank] if self.cuda else None,
                 find_unused_parameters=True)  # the last blocks' downward taps never reach the output
-        self.val_sets = [load_test_files(holdout_files(config), HOLDOUT, config.task.type, self.model_config.channels)
-                         if d == HOLDOUT else load_test_set(d, config.task.type, self.model_config.channels)
+        task, channels = self.model_config.task, self.model_config.channels
+        self.val_sets = [load_test_files(holdout_files(config), HOLDOUT, task, channels)
+                         if d == HOLDOUT else load_test_set(d, task, channels)
                          for d in config.data.val] if self.dist.main else []
         if config.data.val_max_images > 0:
             for vs in self.val_sets:
@@ -234,7 +262,7 @@ class Trainer:
         self.save_weights("last.safetensors")
 
     def log(self, row: dict[str, Any]) -> None:
-        path = self.out / "log.csv"
+        path = self.out / LOG_FILE
         new = not path.exists()
         with path.open("a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
@@ -248,7 +276,7 @@ class Trainer:
 
     def truncate_log(self) -> None:
         """After a resume, drop log rows written after the checkpoint (they will be written again)."""
-        path = self.out / "log.csv"
+        path = self.out / LOG_FILE
         if path.exists():
             rows = [r for r in csv.DictReader(path.open()) if int(r["step"]) <= self.step]
             text = ",".join(LOG_FIELDS) + "\n" + "".join(",".join(r[k] for k in LOG_FIELDS) + "\n" for r in rows)
@@ -258,11 +286,11 @@ class Trainer:
         c = self.config
         model = self.weights_model()
         model.eval()
-        task = get_task(c.task.type)
+        task = c.restoration_task
         setting = c.val_setting  # SR: the scale
-        baseline = make_method(task.baseline, task.name)
+        baseline = make_method(task.baseline, task)
         methods = [NetworkMethod("model", (task.name,), lambda s: model, device=self.device), baseline]
-        rows = run_benchmark(methods, self.val_sets, c.task.type, [setting], progress=False)
+        rows = run_benchmark(methods, self.val_sets, task, [setting], progress=False)
         self.model.train()
         mean = lambda label: sum(r.psnr for r in rows if r.method == label) / max(1, len(self.val_sets))  # noqa: E731
         return mean("model"), mean(baseline.label)
@@ -394,12 +422,12 @@ class Trainer:
             self.total_steps = total
 
     def finish(self) -> Path:
-        final = self.out / "final.safetensors"
+        final = self.out / FINAL_FILE
         if self.dist.main:
             self.checkpoint()
-            final = self.save_weights("final.safetensors")
-            if (self.out / "log.csv").exists():
-                plot_curves(self.out / "log.csv", self.out / "curves.png", title=self.config.model.name,
+            final = self.save_weights(FINAL_FILE)
+            if (self.out / LOG_FILE).exists():
+                plot_curves(self.out / LOG_FILE, self.out / "curves.png", title=self.config.model.name,
                             loss_name=self.config.train.loss)
             if self.writer is not None:
                 self.writer.close()

@@ -1,0 +1,137 @@
+"""The Python API `scn.restore`, and colour pictures taking the shipped colour models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import scn
+import scn.zoo as zoo
+from scn.cli.demo_cmd import demo_photo
+from scn.cli.main import main
+from scn.inference.images import Picture
+from scn.metrics import psnr
+from conftest import cli, photo_crop
+
+
+# -- the Python API ------------------------------------------------------------------------------------------------
+
+def test_api_returns_the_kind_it_was_given(sr_ckpt: Path, tmp_path: Path) -> None:
+    rgb = photo_crop()[:40, :32]
+    out = scn.restore(rgb, "sr", scale=2, model=sr_ckpt)
+    assert out.dtype == np.uint8 and out.shape == (80, 64, 3)
+    gray16 = (rgb[..., 0].astype(np.uint16) * 257)
+    out16 = scn.restore(gray16, "sr", model=sr_ckpt)
+    assert out16.dtype == np.uint16 and out16.shape == (80, 64)
+    outf = scn.restore(rgb.astype(np.float32) / 255, "sr", model=sr_ckpt)
+    assert outf.dtype == np.float32 and np.abs(outf * 255 - out).max() <= 1
+    pil = scn.restore(Image.fromarray(rgb), "sr", model=sr_ckpt)
+    assert isinstance(pil, Image.Image) and pil.size == (64, 80)
+    Image.fromarray(rgb).save(tmp_path / "in.png")
+    written = scn.restore(tmp_path / "in.png", "sr", model=sr_ckpt, output=tmp_path / "out.png")
+    assert Image.open(written).size == (64, 80)
+    with pytest.raises(scn.ScnError, match="sigma does not apply to task 'sr'"):
+        scn.restore(rgb, "sr", sigma=25)
+    with pytest.raises(scn.ScnError, match="not x3"):
+        scn.restore(rgb, "sr", scale=3, model=sr_ckpt)
+
+
+def test_gray_model_on_colour_keeps_chroma(denoise_ckpt: Path) -> None:
+    rgb = photo_crop()[:48, :48]
+    out = scn.restore(rgb, "denoise", sigma=25, model=denoise_ckpt)
+    assert out.shape == rgb.shape
+    from scn.data import rgb_to_ycbcr
+
+    cin, cout = rgb_to_ycbcr(rgb)[..., 1:], rgb_to_ycbcr(out)[..., 1:]
+    assert np.abs(cin - cout).mean() < 2.0  # Cb/Cr kept (up to rounding and clipping)
+
+
+
+# -- colour pictures and the shipped colour models ---------------------------------------------------------------
+@pytest.fixture
+def colour_zoo() -> zoo.Pretrained:
+    """The shipped blind colour denoiser."""
+    return next(e for e in zoo.pretrained_models() if e.task == "denoise" and e.channels == 3 and e.blind)
+
+
+def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo: zoo.Pretrained,
+                                                                      tmp_path: Path) -> None:
+    assert colour_zoo.channels == 3
+    assert scn.resolve("scn", "denoise", 30, channels=3).label == colour_zoo.name == "scn_small_denoise_rgb.blind"
+    assert scn.resolve("scn", "denoise", None, channels=3).label == colour_zoo.name
+    assert scn.resolve("scn", "denoise", 25, channels=3).label == "scn_denoise_rgb.s25"  # the fixed-level one
+    assert scn.resolve("scn", "denoise", 25).label == "scn_small_denoise.s25"  # gray pictures: the gray model
+    photo = demo_photo()[100:164, 120:184]
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(photo).save(src / "colour.png")
+    Image.fromarray(photo[..., 1]).save(src / "gray.png")
+    for flag, out in (([], "auto"), (["--luma-only"], "luma")):
+        assert main(["restore", str(src), "-o", str(tmp_path / out), "--task", "denoise", "--no-progress", *flag]) == 0
+    auto = {n: np.array(Image.open(tmp_path / "auto" / n)) for n in ("colour.png", "gray.png")}
+    luma = {n: np.array(Image.open(tmp_path / "luma" / n)) for n in ("colour.png", "gray.png")}
+    colour_net = scn.load_model(zoo.shipped_path(colour_zoo))
+    colour_model = scn.Restorer(colour_net).restore(Picture(photo[..., :3] / np.float32(255)))
+    assert np.array_equal(auto["colour.png"], np.round(colour_model.color * 255).astype(np.uint8))
+    assert not np.array_equal(auto["colour.png"], luma["colour.png"])
+    assert np.array_equal(auto["gray.png"], luma["gray.png"])  # gray pictures: the gray model either way
+    api = scn.restore(photo, "denoise", luma_only=True)
+    assert np.array_equal(api, luma["colour.png"])
+    assert main(["restore", str(src / "colour.png"), "-o", str(tmp_path / "x.png"), "--task", "sr",
+                 "--luma-only"]) == 2
+    assert main(["restore", str(src / "colour.png"), "-o", str(tmp_path / "x.png"), "--task", "denoise",
+                 "--model", "scn_small_denoise.s25", "--luma-only"]) == 2
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_colour_jpeg_takes_a_colour_deblocker_that_repairs_chroma() -> None:
+    """A colour JPEG gets a shipped colour deblocker (the q10 one at quality 10, the blind one at any other or an
+    unknown quality; gray pictures keep the gray ones), which repairs the chroma the luma route leaves: RGB PSNR
+    well above the luma route's on a q10 crop of the demo photo."""
+    import io
+
+    assert scn.resolve("scn", "jpeg", 10, channels=3).label == "scn_small_jpeg_rgb.q10"
+    assert scn.resolve("scn", "jpeg", 30, channels=3).label == "scn_small_jpeg_rgb.blind"
+    assert scn.resolve("scn", "jpeg", None, channels=3).label == "scn_small_jpeg_rgb.blind"
+    assert scn.resolve("scn", "jpeg", 10).label == "scn_small_jpeg.q10"
+    photo = demo_photo()[96:224, 160:288]
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=10)
+    blocky = np.array(Image.open(buffer).convert("RGB"))
+    scores = {how: psnr(scn.restore(blocky, "jpeg", quality=10, luma_only=how == "luma"), photo)
+              for how in ("colour", "luma")}
+    assert scores["colour"] > scores["luma"] + 0.3 > psnr(blocky, photo) + 0.3, scores
+
+
+def test_the_task_and_setting_follow_the_model_and_outputs_are_checked_first(tmp_path: Path, capsys) -> None:
+    Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "in.png")
+    src = str(tmp_path / "in.png")
+    assert main(["restore", src, "-o", str(tmp_path / "o.png")]) == 2  # neither --task nor --model: no guessing
+    assert "say what to do: --task sr | denoise | jpeg" in capsys.readouterr().err
+    assert main(["restore", src, "-o", str(tmp_path / "x4.png"), "--model", "scn_small_x4.bicubic",
+                 "--no-progress"]) == 0
+    assert Image.open(tmp_path / "x4.png").size == (96, 80)
+    assert "--scale 4 (what scn_small_x4.bicubic was made for)" in capsys.readouterr().err
+    assert main(["restore", src, "-o", str(tmp_path / "d.png"), "--model", "scn_small_denoise.s25",
+                 "--no-progress"]) == 0
+    assert "--sigma 25 (what scn_small_denoise.s25 was made for)" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    started = time.perf_counter()
+    assert main(["restore", src, "-o", str(tmp_path / "file" / "o.png"), "--task", "sr", "--no-progress"]) == 2
+    assert "cannot write results there" in capsys.readouterr().err and time.perf_counter() - started < 5
+    assert main(["restore", src, "-o", str(tmp_path / "o.png"), "--model", "scn"]) == 2
+    assert "or give --task" in capsys.readouterr().err
+
+
+def test_a_refused_picture_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "text.png").write_text("not a picture")
+    proc = subprocess.run([sys.executable, "-m", "scn.cli.main", "restore", str(tmp_path / "text.png"), "-o",
+                           str(tmp_path / "o.png"), "--task", "sr"], capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"scn restore: {tmp_path / 'text.png'}: not an image file Pillow can read"]

@@ -1,0 +1,97 @@
+"""The model zoo: listing, choosing, verifying the shipped files; the shipped default and the demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+import scn
+import scn.zoo as zoo
+from scn.tasks import DENOISE, JPEG, SR
+from scn.cli.main import main
+from scn.resolve import resolve
+from conftest import photo_crop
+
+
+# -- the model zoo and the demo ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def fake_zoo(tmp_path: Path, sr_ckpt: Path, denoise_ckpt: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    entries = []
+    for name, ckpt, extra in [("scn_x2.test", sr_ckpt, {"task": "sr", "scale": 2}),
+                              ("scn_denoise.blind", denoise_ckpt, {"task": "denoise", "sigma": [0, 55]}),
+                              ("scn_denoise.s25", denoise_ckpt, {"task": "denoise", "sigma": [25, 25]})]:
+        target = folder / f"{name}.safetensors"
+        target.write_bytes(Path(ckpt).read_bytes())
+        entries.append({"name": name, "file": target.name, "sha256": zoo.sha256_of(target),
+                        "training_data": "none (test)", "steps": 0, "dev_psnr": {"Set5": 1.0}, **extra})
+    (folder / "manifest.json").write_text(json.dumps({"models": entries}))
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", folder)
+    return folder
+
+
+def test_zoo_lists_verifies_and_names_the_closest(fake_zoo: Path, capsys) -> None:
+    assert main(["models", "--pretrained", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} == {"scn_x2.test", "scn_denoise.blind", "scn_denoise.s25"}
+    assert next(r for r in rows if r["task"] == "sr")["scale"] == 2
+    assert next(r for r in rows if r["task"] == "denoise")["sigma"] == [0, 55]
+    assert resolve("scn", DENOISE, 25).load().config.task == "denoise"
+    assert zoo.find_pretrained("scn", DENOISE, None).name == "scn_denoise.blind"  # unknown level: blind model
+    assert zoo.find_pretrained("scn", DENOISE, 25).name == "scn_denoise.s25"  # the specific one where it fits
+    assert zoo.find_pretrained("scn", DENOISE, 30).name == "scn_denoise.blind"
+    with pytest.raises(zoo.ZooError, match="closest is 'scn_denoise.blind'"):
+        resolve("scn", DENOISE, 60)
+    with pytest.raises(zoo.ZooError, match="the closest is 'scn_x2.test' \\(x2\\)"):
+        resolve("scn", SR, 4)
+    with pytest.raises(zoo.ZooError, match="no shipped jpeg weights"):
+        resolve("scn", JPEG, 10)
+    with pytest.raises(zoo.ZooError, match="unknown quality \\(give --quality\\)"):
+        resolve("scn", JPEG, None)
+    (fake_zoo / "scn_x2.test.safetensors").write_bytes(b"tampered")
+    with pytest.raises(zoo.ZooError, match="fail their checksum"):
+        resolve("scn", SR, 2).load()
+
+
+def test_restore_uses_the_shipped_default_and_demo_runs(fake_zoo: Path, tmp_path: Path, capsys) -> None:
+    Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "in.png")
+    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--task", "sr",
+                 "--no-progress"]) == 0
+    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "d.png"), "--task", "denoise",
+                 "--no-progress"]) == 0  # no --sigma: the blind model
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr()
+    assert {p.name for p in (tmp_path / "demo").iterdir()} == {"sr_x2.png", "denoise_s25.png"}
+    assert "sr" in out.out and "skipped sr 4" in out.err and "skipped jpeg 10" in out.err
+
+
+def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
+    from safetensors import safe_open
+
+    from scn.checkpoint import read_metadata
+
+    entries = zoo.pretrained_models()
+    assert {e.task for e in entries} == {"sr", "denoise", "jpeg"}
+    assert {e.levels[0] for e in entries if e.task == "sr"} == {2, 3, 4}
+    for task in ("denoise", "jpeg"):  # an unknown level (no --sigma / --quality) has a model
+        assert zoo.find_pretrained("scn", scn.get_task(task), None).blind, f"no blind default {task} model"
+    for entry in entries:
+        path = zoo.WEIGHTS_DIR / entry.file
+        assert path.stat().st_size < 5e6, f"{entry.name}: over 5 MB"
+        with safe_open(str(path), framework="pt") as f:
+            assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}, entry.name
+        meta = read_metadata(path)
+        assert "config" in meta and meta.get("notes"), entry.name
+        model = zoo.load_pretrained(entry)  # checks the sha256
+        assert model.config.task == entry.task and (entry.task != "sr" or model.config.scale == entry.levels[0])
+        assert entry.training_data and entry.steps > 0 and entry.dev_psnr, entry.name
+    for task in ("sr", "denoise", "jpeg"):
+        defaults = [e for e in entries if e.task == task and e.default]
+        settings = [(e.levels[0] if task == "sr" else e.levels, e.channels) for e in defaults]
+        assert len(settings) == len(set(settings)), f"two default {task} models for one setting and channels"
