@@ -11,8 +11,6 @@ from typing import Any
 from .errors import ConfigError, did_you_mean
 from .tasks import TASKS, Task
 
-RESAMPLERS = ("bilinear", "avgpool", "conv")
-ENDS = ("reference", "zero")
 LEGACY_ARCHS = {"scn_unshared": {"arch": "scn", "shared": False}}  # names older checkpoints and configs use
 
 _ARCHITECTURES: dict[str, Any] = {}  # name -> a RestorationNet subclass (archs/base.py lists its rules)
@@ -102,13 +100,8 @@ class ModelConfig:
                 object.__setattr__(self, name, float(getattr(self, name)))
 
     def _check_values(self) -> None:
-        def choice(name: str, allowed: tuple[str, ...]) -> None:
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name}={getattr(self, name)!r} is not allowed; choose one of {', '.join(allowed)}")
-
         arch = architecture(self.arch)
-        choice("resampler", RESAMPLERS)
-        choice("ends", ENDS)
+        self._check_owned_fields(arch)
         task = self.task
         if task.resizes and self.scale < 2:
             raise ConfigError(f"scale={self.scale} is not allowed for task {task.name!r}; use an integer >= 2 "
@@ -120,19 +113,27 @@ class ModelConfig:
         for name in ("num_blocks", "num_features", "width", "num_scales"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)} is not allowed; it must be >= 1")
-        if self.scale_kernel < 0:
-            raise ConfigError(f"scale_kernel={self.scale_kernel} is not allowed; k must be >= 0 (kernel 2k+1)")
         if not 0.0 < self.ratio < 1.0:
             raise ConfigError(f"ratio={self.ratio} is not allowed; the level-to-level size ratio must be in (0, 1)")
-        if not self.res_scale > 0.0:
-            raise ConfigError(f"res_scale={self.res_scale} is not allowed; the residual scaling must be > 0")
-        if self.res_scale != 1.0 and not getattr(arch, "scales_residual", False):
-            raise ConfigError(f"res_scale={self.res_scale:g} applies to arch 'wdsr' only, not {self.arch!r}; "
-                              "leave it at 1")
         if self.noise_map and not task.adds_noise:
             raise ConfigError(f"noise_map=True (a noise-level input) applies to task 'denoise' only, not "
                               f"{task.name!r}; leave it False")
         arch.check_config(self)
+
+    def _check_owned_fields(self, arch: Any) -> None:
+        """A field an architecture owns (`own_fields`: SCN's fusion and sharing, WDSR's residual scaling) keeps its
+        default in every other architecture, which would ignore it."""
+        defaults = {f.name: f.default for f in fields(self)}
+        owners: dict[str, list[str]] = {}
+        for name in architecture_names():
+            for field_name in architecture(name).own_fields:
+                owners.setdefault(field_name, []).append(name)
+        for field_name, names in owners.items():
+            value = getattr(self, field_name)
+            if self.arch not in names and value != defaults[field_name]:
+                shown = f"{value:g}" if isinstance(value, float) else repr(value)
+                raise ConfigError(f"{field_name}={shown} applies to arch {' / '.join(map(repr, names))} only, not "
+                                  f"{self.arch!r}; leave it at {defaults[field_name]!r}")
 
     # -- helpers --------------------------------------------------------------------------------------------------
     def check_eval_depth(self, num_scales: int) -> None:

@@ -122,7 +122,7 @@ def test_shared_is_a_field_and_the_old_architecture_name_still_loads(tmp_path: P
     legacy = scn.ModelConfig.from_dict({"arch": "scn_unshared", "num_blocks": 2, "num_features": 8})
     assert legacy.arch == "scn" and legacy.shared is False
     assert scn.get_config("scn_unshared_x2").shared is False
-    with pytest.raises(scn.ConfigError, match="applies to arch 'scn' only"):
+    with pytest.raises(scn.ConfigError, match="shared=False applies to arch 'scn' only, not 'wdsr'"):
         scn.create_model("wdsr_x2", shared=False)
     assert scn.architecture_names()[:2] == ("scn", "wdsr")
 

@@ -16,7 +16,6 @@ import torch
 from torch import nn
 
 from ..config import ModelConfig
-from ..errors import ConfigError
 from ..layers import conv2d, pad_multiple, pad_to_multiple
 from ..layers.geometry import integer_factor
 
@@ -40,16 +39,17 @@ class RestorationNet(nn.Module):
     (`check_eval_ratio`), and what its body costs (`body_macs`)."""
 
     arch_name: ClassVar[str]
-    scales_residual: ClassVar[bool] = False  # whether `res_scale` applies (WDSR's blocks)
+    own_fields: ClassVar[frozenset[str]] = frozenset()  # ModelConfig fields only this architecture reads (the
+    # others read by every network: task, scale, channels, sizes, levels, ratio, ends of the image); every other
+    # architecture must leave them at their defaults
     single_scale: ClassVar[bool] = False  # one level only: no pyramid (WDSR)
     shipped_name: str | None = None  # set on shipped weights when loaded (scn.zoo)
 
     # -- rules of the architecture, from the configuration alone ------------------------------------------------
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
-        """Raise ConfigError for a configuration this architecture cannot build."""
-        if not config.shared:
-            raise ConfigError(f"shared=False (one body per level) applies to arch 'scn' only, not {config.arch!r}")
+        """Raise ConfigError for a configuration this architecture cannot build (its own fields' values above all;
+        ModelConfig has checked the fields every network reads)."""
 
     @classmethod
     def eval_depths(cls, config: ModelConfig) -> tuple[int, int | None]:

@@ -13,6 +13,9 @@ from ..layers.resample import bilinear
 from ..registry import register, register_family
 from .base import RestorationNet, wide_body_macs
 
+RESAMPLERS = ("bilinear", "avgpool", "conv")  # the fusion's resampling h_i (ModelConfig.resampler)
+ENDS = ("reference", "zero")  # what a level without a neighbour takes (ModelConfig.ends)
+
 OPERATORS = ("auto", "packed", "literal")
 
 
@@ -58,8 +61,16 @@ class SCN(RestorationNet):
     on accelerators, 'split' on the CPU).
     """
 
+    own_fields = frozenset({"scale_kernel", "resampler", "ends", "center_pointwise", "shared"})
+
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
+        for name, allowed in (("resampler", RESAMPLERS), ("ends", ENDS)):
+            if getattr(config, name) not in allowed:
+                raise ConfigError(f"{name}={getattr(config, name)!r} is not allowed; choose one of "
+                                  f"{', '.join(allowed)}")
+        if config.scale_kernel < 0:
+            raise ConfigError(f"scale_kernel={config.scale_kernel} is not allowed; k must be >= 0 (kernel 2k+1)")
         if config.resampler != "bilinear" and integer_factor(config.ratio) is None:
             raise ConfigError(
                 f"resampler={config.resampler!r} needs 1/ratio to be an integer (ratio 1/2, 1/3, ...), "

@@ -14,12 +14,14 @@ from .base import RestorationNet, wide_body_macs
 
 @register_architecture("wdsr")
 class WDSR(RestorationNet):
-    scales_residual = True
+    own_fields = frozenset({"res_scale"})
     single_scale = True
 
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
         super().check_config(config)
+        if not config.res_scale > 0.0:
+            raise ConfigError(f"res_scale={config.res_scale} is not allowed; the residual scaling must be > 0")
         if config.num_scales != 1:
             raise ConfigError(f"num_scales={config.num_scales} is not allowed for arch 'wdsr'; it is single-scale (1)")
 
