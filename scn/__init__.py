@@ -6,13 +6,12 @@ from .allocator import keep_freed_memory
 from .archs import RestorationNet, build
 from .checkpoint import load_model, read_metadata, save_model
 from .complexity import count_params, macs_per_pixel
-from .config import ModelConfig, architecture_names, register_architecture
+from .config import ModelConfig, architecture_names, get_config, model_names, register_architecture
 from .data.resize import imresize
 from .errors import CheckpointError, ConfigError, ScnError
 from .inference.api import restore
 from .inference.engine import Restorer
 from .models import create_model
-from .registry import get_config, model_names
 from .resolve import resolve
 from .tasks import Task, get_task, register_task, task_names
 from .version import __version__

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .archs import RestorationNet, build
-from .registry import get_config
+from .config import get_config
 
 
 def create_model(name: str, **overrides: Any) -> RestorationNet:

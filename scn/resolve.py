@@ -13,9 +13,8 @@ from pathlib import Path
 
 from .archs import RestorationNet
 from .checkpoint import load_model, read_config
-from .config import ModelConfig
+from .config import ModelConfig, get_config, model_names
 from .errors import CheckpointError, ScnError, did_you_mean
-from .registry import get_config, model_names
 from .tasks import Task, get_task
 from .zoo import (DEFAULT, Pretrained, find_pretrained, former_file_entry, load_pretrained, named_entries,
                   pretrained_models, shipped_path, verified_path)

@@ -21,7 +21,7 @@ from typing import Any
 
 from .checkpoint import load_model
 from .errors import ScnError
-from .registry import get_config, model_names
+from .config import get_config, model_names
 from .tasks import TASKS, Task
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"

@@ -16,7 +16,6 @@ LAYERS: list[tuple[str, ...]] = [
     ("scn.metrics",),
     ("scn.tasks",),
     ("scn.config",),
-    ("scn.registry",),
     ("scn.archs",),
     ("scn.complexity", "scn.checkpoint", "scn.models"),
     ("scn.zoo",),

@@ -133,7 +133,6 @@ def toy_architecture():
     from torch import nn
 
     from scn import config as config_module
-    from scn import registry
     from scn.archs.base import RestorationNet, wide_body_macs
     from scn.layers import WideResBlock
 
@@ -151,11 +150,11 @@ def toy_architecture():
         def run_body(self, features, num_scales, ratio):  # type: ignore[no-untyped-def]
             return self.body(features)
 
-    registry.register_family("toy", "a toy", num_scales=1)
+    config_module.register_family("toy", "a toy", num_scales=1)
     yield Toy
     del config_module._ARCHITECTURES["toy"]
-    for name in [n for n in registry.model_names() if n.startswith("toy_")]:
-        del registry._REGISTRY[name]
+    for name in [n for n in config_module.model_names() if n.startswith("toy_")]:
+        del config_module._REGISTRY[name]
 
 
 def test_a_new_architecture_is_one_class(toy_architecture, tmp_path: Path) -> None:

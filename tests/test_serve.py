@@ -284,3 +284,27 @@ def test_a_jpeg_upload_without_a_quality_is_restored_at_the_quality_it_says(serv
     job = finished(base, job)
     assert status == 202 and job["state"] == "done", job
     assert job["setting"] == 10 and job["weights"] == "scn_small_jpeg_rgb.q10"
+
+
+def test_a_noise_level_slider_sets_any_level_a_shipped_model_restores(server) -> None:
+    """Denoising offers a knob from 0 to the highest level a shipped default restores; a level off the list (37)
+    runs, with the model `scn restore --sigma 37` takes, and one past every model is a one-line error."""
+    base, _ = server
+    tasks = {t["name"]: t for t in json.loads(get(f"{base}/api/options")[1])["tasks"]}
+    knob = tasks["denoise"]["knob"]
+    assert knob["low"] == 0 and knob["high"] == 55 and knob["label"] == "σ{}"
+    assert "knob" not in tasks["sr"] and "knob" not in tasks["jpeg"]
+    noisy = np.clip(photo() + np.random.RandomState(0).normal(0, 37, (40, 48, 3)), 0, 255).astype(np.uint8)
+    status, job = post(f"{base}/api/jobs?task=denoise&setting=37", {"image": png(noisy)})
+    job = finished(base, job)
+    assert status == 202 and job["state"] == "done" and job["setting"] == 37
+    assert job["weights"] == resolve_name("denoise", 37)
+    status, job = post(f"{base}/api/jobs?task=denoise&setting=60", {"image": png(noisy)})
+    job = finished(base, job) if status == 202 else job
+    assert "no shipped weights for denoise at sigma 60" in job["error"]
+
+
+def resolve_name(task: str, setting: int) -> str:
+    from scn.resolve import DEFAULT, resolve
+
+    return resolve(DEFAULT, task, setting, channels=3).label

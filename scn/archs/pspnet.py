@@ -11,10 +11,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..config import ModelConfig, register_architecture
+from ..config import ModelConfig, register, register_architecture
 from ..layers import WideResBlock, conv2d
 from ..layers.resample import bilinear
-from ..registry import register
 from .base import RestorationNet, wide_body_macs
 from .scn import build_pyramid
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..config import ModelConfig, register_architecture
+from ..config import ModelConfig, register, register_architecture, register_family
 from ..errors import ConfigError
 from ..layers import ScaleWiseConv, ScaleWiseResBlock, WideBody, integer_factor, level_sizes
 from ..layers.packed import FusionSpec, default_layout, pack, packed_block, packed_plan, unpack_finest
 from ..layers.resample import bilinear
-from ..registry import register, register_family
 from .base import RestorationNet, wide_body_macs
 
 RESAMPLERS = ("bilinear", "avgpool", "conv")  # the fusion's resampling h_i (ModelConfig.resampler)

@@ -12,11 +12,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..config import ModelConfig, register_architecture
+from ..config import ModelConfig, register, register_architecture
 from ..errors import ConfigError
 from ..layers import WideResBlock, level_sizes
 from ..layers.resample import bilinear
-from ..registry import register
 from .base import RestorationNet, wide_body_macs
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..config import ModelConfig, register_architecture
+from ..config import ModelConfig, register_architecture, register_family
 from ..errors import ConfigError
 from ..layers import WideResBlock
-from ..registry import register_family
 from .base import RestorationNet, wide_body_macs
 
 

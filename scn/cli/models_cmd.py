@@ -8,7 +8,7 @@ from typing import Any
 
 from ..archs import build
 from ..complexity import count_params, macs_per_pixel
-from ..registry import get_entry, model_names
+from ..config import get_entry, model_names
 from ..zoo import pretrained_models
 
 

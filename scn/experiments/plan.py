@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import ModelConfig, architecture
+from ..config import ModelConfig, architecture, family_name, get_config
 from ..errors import ConfigError
-from ..registry import family_name, get_config
 from .catalog import DATASETS, STARTS, TEST_SETS, TRAIN_SETS, Budget, Experiment, Study, Variant
 
 TEST_ROOT = f"{DATASETS}/test"

@@ -13,10 +13,9 @@ from typing import Any
 
 import yaml
 
-from ..config import ModelConfig
+from ..config import ModelConfig, get_config
 from ..data.io import shared_path
 from ..errors import ConfigError
-from ..registry import get_config
 from ..tasks import TASKS, Task
 
 SCHEDULES = ("paper", "reference", "cosine", "constant")

@@ -26,7 +26,7 @@ from ..checkpoint import load_model, save_model
 from ..evaluation.methods import NetworkMethod, make_method
 from ..evaluation.runner import load_test_files, load_test_set, run_benchmark
 from ..progress import Progress
-from ..registry import get_config
+from ..config import get_config
 from ..resolve import resolve
 from .checkpointing import (TrainError, atomic_write, load_latest_state, load_state, previous_path, save_state,
                             write_error)

@@ -96,10 +96,13 @@ class RestoreService:
             models = [DEFAULT] + [e.name for e in pretrained_models() if e.task == task]
             models += [label for label, of_task in self.checkpoint_tasks.items() if of_task == task]
             title = task.title if task.channels == 3 else f"{task.title.removeprefix('gray ')} (colour or gray)"
-            tasks.append({"name": name, "title": title, "setting": task.setting,
-                          "settings": [{"value": s, "label": task.label(s) if s is not None else "blind (unknown)"}
-                                       for s in settings_offered(task)],
-                          "models": models})
+            entry = {"name": name, "title": title, "setting": task.setting,
+                     "settings": [{"value": s, "label": task.label(s) if s is not None else "blind (unknown)"}
+                                  for s in settings_offered(task)],
+                     "models": models}
+            if (knob := level_knob(task)) is not None:
+                entry["knob"] = knob
+            tasks.append(entry)
         return {"tasks": tasks, "max_upload": self.max_upload, "max_pixels": self.max_pixels}
 
     # -- jobs ---------------------------------------------------------------------------------------------------
@@ -177,6 +180,15 @@ class RestoreService:
                            f"{out.shape[0]}; give the clean image at the result's size")
         on = "Y" if task.resizes else "RGB" if colour else "gray"
         return task.score(out, ref, job.setting if job.setting is not None else 0), on
+
+
+def level_knob(task: Task) -> dict[str, Any] | None:
+    """The page's slider for a noise level, any value from 0 to the highest a shipped default restores (where a
+    model is told the level, it takes exactly that one; a blind model restores at any); None for other tasks."""
+    if not task.adds_noise:
+        return None
+    highs = [e.levels[1] for e in pretrained_models() if e.task == task and e.default]
+    return {"low": 0, "high": int(max(highs, default=task.limits[1])), "label": task.label_format}
 
 
 def settings_offered(task: Task) -> list[int | None]:
