@@ -7,6 +7,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+import numpy as np
 import torch
 from safetensors.torch import save_file
 
@@ -102,3 +103,16 @@ def test_weights_that_do_not_match_the_config(tmp_path: Path) -> None:
     scn.save_model(model, path, extra_metadata={"config": json.dumps(model.config.replace(num_blocks=3).to_dict())})
     with pytest.raises(scn.CheckpointError, match="do not match its config"):
         scn.load_model(path)
+
+
+@pytest.mark.parametrize("name", ["scn_x2", "wdsr_denoise_res2", "scn_denoise_rgb_noise_map",
+                                  "scn_jpeg_unshared_avgpool"])
+def test_checkpoints_saved_before_the_restructuring_load_and_give_the_same_outputs(name: str) -> None:
+    """tests/data/checkpoints_v1: tiny models saved by commit 95bdba9 (before tasks became objects and
+    architectures their fields' owners), with their outputs on fixed inputs then."""
+    folder = Path(__file__).parent / "data" / "checkpoints_v1"
+    model = scn.load_model(folder / f"{name}.safetensors")
+    saved = np.load(folder / f"{name}.npz")
+    with torch.no_grad():
+        output = model(torch.from_numpy(saved["input"])).numpy()
+    assert output.shape == saved["output"].shape and np.abs(output - saved["output"]).max() < 1e-6
