@@ -174,6 +174,14 @@ class ModelConfig:
             raise ConfigError(f"unknown model option(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
         return dataclasses.replace(self, **overrides)
 
+    def as_arch(self, arch: str, **overrides: Any) -> "ModelConfig":
+        """The same network in architecture `arch` (sizes, task, levels kept): the fields only the current one owns
+        go back to their defaults, then `overrides` apply (e.g. `as_arch('wdsr', num_scales=1)`)."""
+        defaults = {f.name: f.default for f in fields(self)}
+        reset = {name: defaults[name] for name in architecture(self.arch).own_fields
+                 if name not in architecture(arch).own_fields}
+        return self.replace(**{**reset, "arch": arch, **overrides})
+
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain data (the task by its name): what checkpoints and JSON record."""
         return {f.name: getattr(self, f.name) for f in fields(self)} | {"task": self.task.name}

@@ -17,7 +17,9 @@ def wdsr_state_from_scn(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
 @pytest.mark.parametrize("name", ["scn_x3", "scn_denoise"])
 def test_scn_without_fusion_equals_wdsr(name: str, levels: int, size: tuple[int, int]) -> None:
     model = scn.create_model(name, scale_kernel=0, num_scales=levels, **TINY).eval()
-    wdsr = scn.build(model.config.replace(arch="wdsr", num_scales=1)).eval()
+    wdsr = scn.build(model.config.as_arch("wdsr", num_scales=1)).eval()
+    with pytest.raises(scn.ConfigError, match="scale_kernel=0 applies to arch 'scn' only, not 'wdsr'"):
+        model.config.replace(arch="wdsr", num_scales=1)  # SCN's own field left set: as_arch resets it
     wdsr.load_state_dict(wdsr_state_from_scn(model.state_dict()), strict=True)
     x = torch.rand(1, model.config.channels, *size)
     with torch.no_grad():
@@ -32,7 +34,7 @@ def test_fusion_on_differs_from_wdsr() -> None:
     model = scn.create_model("scn_x2", num_scales=2, **TINY).eval()
     for p in model.parameters():  # random weights so the 1x1 fusion convs matter
         torch.nn.init.normal_(p, std=0.1)
-    wdsr = scn.build(model.config.replace(arch="wdsr", num_scales=1, scale_kernel=0)).eval()
+    wdsr = scn.build(model.config.as_arch("wdsr", num_scales=1)).eval()
     state = {k: v for k, v in model.state_dict().items() if ".taps." not in k}
     wdsr.load_state_dict(wdsr_state_from_scn(state))
     x = torch.rand(1, 3, 16, 16)
