@@ -35,13 +35,17 @@ def register_architecture(name: str) -> Callable[[type], type]:
     return decorate
 
 
+def _registered(table: dict[str, Any], name: str, unknown: Callable[[], str]) -> Any:
+    """`table[name]`; a ConfigError saying `unknown()` (the closest names, what to do) otherwise."""
+    if name in table:
+        return table[name]
+    raise ConfigError(unknown())
+
+
 def architecture(name: str) -> Any:
     """The class registered for `name`; ConfigError naming the registered ones otherwise."""
-    try:
-        return _ARCHITECTURES[name]
-    except KeyError:
-        raise ConfigError(f"arch={name!r} is not allowed; {did_you_mean(name, _ARCHITECTURES)}choose one of "
-                          f"{', '.join(_ARCHITECTURES)}") from None
+    return _registered(_ARCHITECTURES, name, lambda: f"arch={name!r} is not allowed; "
+                       f"{did_you_mean(name, _ARCHITECTURES)}choose one of {', '.join(_ARCHITECTURES)}")
 
 
 def architecture_names() -> tuple[str, ...]:
@@ -247,11 +251,8 @@ def model_names() -> list[str]:
 
 
 def get_entry(name: str) -> ModelEntry:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown model {name!r}; {did_you_mean(name, _REGISTRY, 3)}`scn models` lists the "
-                          f"{len(_REGISTRY)} names") from None
+    return _registered(_REGISTRY, name, lambda: f"unknown model {name!r}; {did_you_mean(name, _REGISTRY, 3)}"
+                       f"`scn models` lists the {len(_REGISTRY)} names")
 
 
 def get_config(name: str, **overrides: Any) -> ModelConfig:
