@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import cache
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -135,7 +136,7 @@ class ModelConfig:
     def _check_owned_fields(self, arch: Any) -> None:
         """A field an architecture owns (`own_fields`: SCN's fusion and sharing, WDSR's residual scaling) keeps its
         default in every other architecture, which would ignore it."""
-        defaults = {f.name: f.default for f in fields(self)}
+        defaults = field_defaults()
         owners: dict[str, list[str]] = {}
         for name in architecture_names():
             for field_name in architecture(name).own_fields:
@@ -181,7 +182,7 @@ class ModelConfig:
     def as_arch(self, arch: str, **overrides: Any) -> "ModelConfig":
         """The same network in architecture `arch` (sizes, task, levels kept): the fields only the current one owns
         go back to their defaults, then `overrides` apply (e.g. `as_arch('wdsr', num_scales=1)`)."""
-        defaults = {f.name: f.default for f in fields(self)}
+        defaults = field_defaults()
         reset = {name: defaults[name] for name in architecture(self.arch).own_fields
                  if name not in architecture(arch).own_fields}
         return self.replace(**{**reset, "arch": arch, **overrides})
@@ -198,6 +199,12 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
         return cls().replace(**data)
+
+
+@cache
+def field_defaults() -> dict[str, Any]:
+    """Every ModelConfig field's default, by name."""
+    return {f.name: f.default for f in fields(ModelConfig)}
 
 
 # -- named configurations ------------------------------------------------------------------------------------------

@@ -199,12 +199,6 @@ class Denoising(Task):
     def degrade(self, clean: np.ndarray, setting: float, rng: np.random.Generator | None = None) -> np.ndarray:
         return add_gaussian_noise(clean.astype(np.float64) / 255.0, setting, seed=0, rng=rng)
 
-    def example(self, rgb: np.ndarray, setting: int) -> tuple[np.ndarray, np.ndarray]:
-        """(degraded input, clean reference) of a uint8 RGB photo at `setting`, as the protocol makes them (the demo
-        pictures of `scn demo` and `scn serve`)."""
-        clean = self.prepare(self.clean_image(rgb), setting)
-        return self.degrade(clean, setting), clean
-
     def draw_setting(self, rng: np.random.Generator, low: float, high: float) -> float:
         return float(rng.uniform(low, high)) if high > low else low
 
@@ -218,12 +212,6 @@ class JpegDeblocking(Task):
 
     def degrade(self, clean: np.ndarray, setting: float, rng: np.random.Generator | None = None) -> np.ndarray:
         return jpeg_compress(clean, int(setting)).astype(np.float64) / 255.0
-
-    def example(self, rgb: np.ndarray, setting: int) -> tuple[np.ndarray, np.ndarray]:
-        """(degraded input, clean reference) of a uint8 RGB photo at `setting`, as the protocol makes them (the demo
-        pictures of `scn demo` and `scn serve`)."""
-        clean = self.prepare(self.clean_image(rgb), setting)
-        return self.degrade(clean, setting), clean
 
     def draw_setting(self, rng: np.random.Generator, low: float, high: float) -> float:
         return float(rng.integers(int(low), int(high) + 1))

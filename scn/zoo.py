@@ -161,17 +161,16 @@ def find_pretrained(name: str, task: Task, setting: int | None, channels: int | 
         wanted = [e for e in hits if e.channels == (channels or task.channels)]
         return min(wanted or hits, key=lambda e: e.span)
     candidates = [e for e in entries if e.task == task]
-    t = task
     others = [e for e in pretrained_models() if e.covers(task, setting) and e.default]
     if name != DEFAULT and candidates and others:  # the named model does not fit, another shipped one does
         best = min(others, key=lambda e: e.span)
-        asked = t.range_text(setting, setting) if setting is not None else f"an unknown {t.setting}"
+        asked = task.range_text(setting, setting) if setting is not None else f"an unknown {task.setting}"
         raise ZooError(f"{name!r} is {candidates[0].setting_text()}; for {task} at {asked} take {best.name!r} "
                        f"(or `{DEFAULT}`, which picks it)")
     if setting is None:
-        setting_word = f"an unknown {t.setting} (give {t.flag})"
+        setting_word = f"an unknown {task.setting} (give {task.flag})"
     else:
-        setting_word = t.range_text(setting, setting)
+        setting_word = task.range_text(setting, setting)
     if not candidates:
         other = f" ({entries[0].name} is a {entries[0].task} model)" if entries and name != DEFAULT else ""
         raise ZooError(f"no shipped {task} weights yet for {setting_word}{other}; use a checkpoint trained by "

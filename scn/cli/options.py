@@ -22,9 +22,4 @@ def task_and_setting(args: argparse.Namespace) -> tuple[Task | None, int | None]
     if args.task is None:
         return None, None
     task = get_task(args.task)
-    return task, task.parse_setting(**setting_flags(args))
-
-
-def setting_flags(args: argparse.Namespace) -> dict[str, float | None]:
-    """The values of every task's setting flag (`--scale`, `--sigma`, `--quality`), None where not given."""
-    return {t.setting: getattr(args, t.setting) for t in TASKS.values()}
+    return task, task.parse_setting(**{t.setting: getattr(args, t.setting) for t in TASKS.values()})

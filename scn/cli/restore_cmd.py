@@ -22,7 +22,7 @@ from ..inference.images import DEFAULT_MAX_PIXELS, WRITE_SUFFIXES, Picture, read
 from ..resolve import DEFAULT, ModelSource, ResolveError, check_fits, is_checkpoint_path, resolve
 from ..tasks import TASKS, Task, get_task
 from ..zoo import named_entries
-from .options import add_task_options, setting_flags
+from .options import add_task_options, task_and_setting
 
 
 def add_parser(sub: Any) -> None:
@@ -248,7 +248,7 @@ def check_writable(folder: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     args.task = implied_task(args)
     check_options(args)
-    setting = args.task.parse_setting(**setting_flags(args))
+    _, setting = task_and_setting(args)
     setting = implied_setting(args, setting)
     pairs = expand_inputs(args.inputs, args.recursive)
     outputs = output_paths(pairs, Path(args.output))

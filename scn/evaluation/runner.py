@@ -113,7 +113,6 @@ def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: Task, s
     rows = {(m.label, ts.name, s): Row(m.label, ts.name, task, s) for m in methods for ts in test_sets
             for s in settings}
     total = len(methods) * len(settings) * sum(len(ts.images) for ts in test_sets)
-    t = task
     for ts in test_sets:  # every size and every method's weights checked before any work
         for setting in settings:
             for image in ts.images:
@@ -125,8 +124,8 @@ def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: Task, s
     for ts in test_sets:
         for setting in settings:
             for image in ts.images:
-                clean = t.prepare(image.clean, setting)
-                degraded = t.degrade(clean, setting)
+                clean = task.prepare(image.clean, setting)
+                degraded = task.degrade(clean, setting)
                 if clip_noise:
                     degraded = clip_to_8_bits(degraded)
                 for method in methods:

@@ -147,7 +147,8 @@ def _equal_budget(budget: Budget) -> tuple[Study, ...]:
     def variants(task: Task) -> tuple[Variant, ...]:
         return (
             Variant("wdsr", "WDSR (single-scale)", "wdsr", paper=paper.get(("wdsr", task.name), "")),
-            Variant("scn", "SCN (4 levels, ratio 1/2)", "scn", {"num_scales": 4}, paper=paper.get(("scn", task.name), "")),
+            Variant("scn", "SCN (4 levels, ratio 1/2)", "scn", {"num_scales": 4},
+                    paper=paper.get(("scn", task.name), "")),
             Variant("scn_1level", "control: SCN with 1 level", "scn", {"num_scales": 1}),
             Variant("scn_zero_ends", "control: SCN, ends 'zero'", "scn", {"num_scales": 4, "ends": "zero"}),
             Variant("wdsr_res2", "control: WDSR, residual x2", "wdsr", {"res_scale": 2.0}),

@@ -11,7 +11,7 @@ from PIL import Image
 from ..archs import RestorationNet
 from ..data.jpeg_quality import JpegQuality
 from ..errors import ScnError
-from ..resolve import DEFAULT, ModelSource, ResolveError, check_fits, resolve
+from ..resolve import DEFAULT, ResolveError, check_fits, resolve
 from ..tasks import Task, get_task
 from ..zoo import ZooError
 from .engine import DEFAULT_MAX_MEMORY, Restorer
@@ -19,16 +19,13 @@ from .images import (array_from_picture, picture_from_array, picture_from_pil, p
                      write_picture)
 
 
-def model_for(model: str | Path | RestorationNet | ModelSource | None, task: Task, setting: int | None,
+def model_for(model: str | Path | RestorationNet | None, task: Task, setting: int | None,
               channels: int | None = None) -> RestorationNet:
     """A model instance from None (the shipped default; of `channels` where such weights ship), a model instance,
-    a source `scn.resolve` gave, or any spec it takes; checked against the task and setting."""
+    or any spec `scn.resolve` takes; checked against the task and setting."""
     if isinstance(model, RestorationNet):
         check_fits(model.config, task, setting)
         return model
-    if isinstance(model, ModelSource):
-        check_fits(model.config, task, setting, model.label)
-        return model.load()
     return resolve(DEFAULT if model is None else model, task, setting, channels=channels).load()
 
 

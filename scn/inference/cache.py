@@ -26,6 +26,3 @@ class RestorerCache:
             self._made[key] = make()
         self._made.move_to_end(key)
         return self._made[key]
-
-    def __len__(self) -> int:
-        return len(self._made)

@@ -125,11 +125,10 @@ def raw_weights(run: str | Path) -> RestorationNet:
 
 def init_from(model: RestorationNet, init: str | Path | RestorationNet) -> list[str]:
     """Copy every weight of `init` (a loaded model, or anything `scn.resolve` takes: a checkpoint path, a shipped
-    name) whose name and shape fit `model` (e.g. an
-    x2 body into x3); a gray restoration model into a colour one comes with its head and tail lifted to RGB
-    (`colour_from_gray`: the colour model starts as the luma route), and a denoiser into one with a noise-level
-    input with a zero weight on the map (`noise_map_from_blind`). Returns the names of `model`'s weights not
-    loaded."""
+    name) whose name and shape fit `model` (e.g. an x2 body into x3); a gray restoration model into a colour one
+    comes with its head and tail lifted to RGB (`colour_from_gray`: the colour model starts as the luma route), and
+    a denoiser into one with a noise-level input with a zero weight on the map (`noise_map_from_blind`). Returns the
+    names of `model`'s weights not loaded."""
     source = init if isinstance(init, RestorationNet) else resolve(init).load()
     target = model.state_dict()
     fitting = {k: v for k, v in source.state_dict().items() if k in target and target[k].shape == v.shape}
