@@ -287,3 +287,38 @@ def test_clip_scores_noisy_pictures_as_8_bit_files_hold_them(tmp_path: Path) -> 
     assert cell(plain, blind, "Colour", 50)["psnr"] != cell(clip, blind, "Colour", 50)["psnr"]
     assert main(["benchmark", "--task", "jpeg", "--quality", "10", "--clip", "--data", str(data), "--method",
                  "identity"]) == 2
+
+
+def test_rows_from_an_earlier_run_share_the_table_and_pictures_are_counted(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """--rows-from adds a slow method's saved rows (scored once) to a new run's table; --versus counts, picture by
+    picture, where each method beats it; rows degraded otherwise (--clip), a method given twice and an unknown
+    --versus are one-line errors."""
+    photo = scn.data.samples.demo_photo()
+    data = tmp_path / "Crops"
+    data.mkdir()
+    for i, (y, x) in enumerate([(100, 120), (20, 20), (150, 200)]):
+        Image.fromarray(photo[y:y + 48, x:x + 48]).save(data / f"crop{i}.png")
+    common = ["--task", "denoise", "--sigma", "25", "--color", "--data", str(data)]
+    saved = tmp_path / "identity.json"
+    assert main(["benchmark", "--no-progress", "--json", str(saved), *common, "--method", "identity"]) == 0
+    capsys.readouterr()
+    blind = "scn_small_denoise_rgb.blind"
+    out = tmp_path / "both.json"
+    assert main(["benchmark", "--no-progress", "--json", str(out), *common, "--method", blind, "--rows-from",
+                 str(saved), "--versus", "identity"]) == 0
+    printed = capsys.readouterr().out
+    both = json.loads(out.read_text())
+    assert [r["method"] for r in both["rows"]] == [blind, "identity"]
+    assert both["rows"][1] == json.loads(saved.read_text())["rows"][0]  # the saved row as it was
+    (count,) = both["picture_counts"]
+    assert (count["method"], count["versus"], count["higher"], count["of"]) == (blind, "identity", 3, 3)
+    gains = [a["psnr"] - b["psnr"] for a, b in zip(both["rows"][0]["images"], both["rows"][1]["images"])]
+    assert count["mean_gain"] == pytest.approx(np.mean(gains), abs=1e-3) and count["mean_gain"] > 3
+    assert "pictures with a higher PSNR than identity" in printed and "3/3 (+" in printed
+    for extra, expect in [(["--clip", "--method", blind], "degraded otherwise"),
+                          (["--method", "identity"], "scored twice"),
+                          (["--method", blind, "--versus", "bm3d"], "--versus bm3d: no such method")]:
+        proc = run_cli("benchmark", "--no-progress", *common, "--rows-from", str(saved), *extra)
+        assert proc.returncode == 2 and expect in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, \
+            proc.stderr

@@ -12,8 +12,8 @@ import torch
 from ..errors import ScnError
 from ..evaluation import load_test_set, make_method, run_benchmark
 from ..evaluation.methods import NetworkMethod, OptionalMissing
-from ..evaluation.runner import test_set_folder
-from ..evaluation.report import format_table, write_csv, write_json
+from ..evaluation.runner import Row, test_set_folder
+from ..evaluation.report import format_counts, format_table, picture_counts, read_rows, write_csv, write_json
 from ..inference.int8 import check_precision
 from ..tasks import TASKS, Task, get_task
 from ..version import __version__
@@ -42,6 +42,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--precision", nargs="+", default=["fp32"], metavar="P",
                    help="fp32 and / or int8: score models of the family in each (int8 rows are labelled @int8; "
                         "the restore path's quantized model, scn/inference/int8.py)")
+    p.add_argument("--rows-from", nargs="+", default=[], metavar="FILE",
+                   help="add the rows earlier --json runs wrote (same task, --color and --clip) for the sets and "
+                        "settings scored here: a slow method (bm3d) is scored once")
+    p.add_argument("--versus", metavar="M",
+                   help="count, per set and setting, the pictures on which each method scores a higher PSNR than "
+                        "method M (a label in the table)")
     p.add_argument("--json", metavar="FILE", help="write rows with per-image numbers as JSON")
     p.add_argument("--csv", metavar="FILE", help="write per-set rows as CSV")
     p.add_argument("--save-images", metavar="DIR", help="write every output as DIR/method/set/setting/name.png")
@@ -59,6 +65,24 @@ def settings_for(args: argparse.Namespace, task: Task) -> list[int]:
     if not values:
         raise ScnError(f"--task {task} needs --{flag} (one or more values)")
     return list(dict.fromkeys(int(task.check(v)) for v in values))  # type: ignore[arg-type]
+
+
+def added_rows(earlier: list[tuple[str, list[Row]]], scored: list[Row]) -> list[Row]:
+    """The rows of earlier runs on the sets and settings scored now, for methods not scored now."""
+    cells = {(r.dataset, r.setting) for r in scored}
+    labels = {r.method for r in scored}
+    added: dict[tuple[str, str, int], Row] = {}
+    for path, rows in earlier:
+        kept = [r for r in rows if (r.dataset, r.setting) in cells]
+        if not kept:
+            print(f"scn benchmark: {path} has no rows for the sets and settings scored here", file=sys.stderr)
+        for r in kept:
+            key = (r.method, r.dataset, r.setting)
+            if r.method in labels or key in added:
+                raise ScnError(f"--rows-from {path}: {r.method} on {r.dataset} at {r.task.label(r.setting)} is "
+                               f"scored twice; give each method once")
+            added[key] = r
+    return list(added.values())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,15 +118,24 @@ def run(args: argparse.Namespace) -> int:
     labels = [m.label for m in methods]
     if len(set(labels)) != len(labels):
         raise ScnError(f"two methods share a label ({', '.join(labels)}); give each method once")
+    protocol = {"task": task.name, "color": args.color, "clip": args.clip}
+    earlier = [(path, read_rows(path, protocol)) for path in args.rows_from]  # unreadable files fail before work
+    known = labels + [r.method for _, rows in earlier for r in rows]
+    if args.versus and args.versus not in known:
+        raise ScnError(f"--versus {args.versus}: no such method among the rows ({', '.join(dict.fromkeys(known))})")
     test_sets = [load_test_set(d, task, channels) for d in folders]
     names = [t.name for t in test_sets]
     if len(set(names)) != len(names):
         raise ScnError(f"two --data folders share a name ({', '.join(names)}); sets are named by folder")
     rows = run_benchmark(methods, test_sets, task, settings, args.save_images, not args.no_progress,
                          clip_noise=args.clip)
+    rows += added_rows(earlier, rows)
     if args.clip:
         print("noise clipped and rounded to 8 bits (--clip)")
     print(format_table(rows))
+    counts = picture_counts(rows, args.versus) if args.versus else []
+    if counts:
+        print(format_counts(counts, rows))
     resolved = {m.label: {task.label(s): name for s, name in m.resolved.items()}
                 for m in methods if isinstance(m, NetworkMethod) and m.resolved}
     for label, names in resolved.items():
@@ -110,8 +143,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{label}: " + ", ".join(f"{name} at {setting}" for setting, name in names.items()))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "task": task.name, "color": args.color, "clip": args.clip, "ensemble": args.ensemble,
-            "precision": precisions, "methods": args.method,
-            "resolved": resolved}
+            "precision": precisions, "methods": args.method, "rows_from": args.rows_from,
+            "resolved": resolved, "picture_counts": [c.to_dict() for c in counts]}
     if args.json:
         write_json(rows, args.json, meta)
     if args.csv:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from ..data.io import SHARED, ImageError, as_gray, as_rgb, list_images, read_image, shared_path
 from ..progress import Progress
-from ..tasks import Task
+from ..tasks import Task, get_task
 from .methods import Method
 
 SSIM_WINDOW = 11
@@ -50,6 +50,12 @@ class Row:
         if self.psnr_b is not None:
             d["psnr_b"] = round(self.psnr_b, 4)
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Row":
+        """The row `to_dict` wrote (an earlier run's `--json`)."""
+        return cls(d["method"], d["dataset"], get_task(d["task"]), int(d["setting"]), float(d["psnr"]),
+                   float(d["ssim"]), d.get("psnr_b"), float(d.get("seconds", 0.0)), list(d["images"]))
 
 
 TEST_SET_ROOTS = (f"{SHARED}/datasets/test", f"{SHARED}/datasets/real")  # where README's data lies
