@@ -589,6 +589,37 @@ def test_gray_fraction_makes_that_share_of_colour_patches_gray_and_leaves_the_re
             config_from_dict(data)
 
 
+def test_clipped_fraction_stores_that_share_of_noisy_patches_as_8_bit_files_do(tmp_path: Path) -> None:
+    """data.clipped_fraction: that share of noisy patches are clipped to [0, 1] and rounded to 8 bits (what
+    `scn benchmark --clip` scores), the rest and every clean patch are as with it off, a noise-map model is told
+    the sigma that was added either way; it needs a task that adds noise."""
+    data = tiny_config(tmp_path, "denoise")
+    data["task"]["sigma"] = [20, 60]
+    data["model"]["overrides"] = {**data["model"].get("overrides", {}), "noise_map": True}
+    plain = config_from_dict(data)
+    data["data"]["clipped_fraction"] = 0.5
+    mixed = config_from_dict(data)
+    images = load_training_images(plain)
+    plain_patches, mixed_patches = PatchDataset(plain, images), PatchDataset(mixed, images)
+    clipped = 0
+    for key in [(0, i) for i in range(40)]:
+        (x0, y0), (x1, y1) = plain_patches[key], mixed_patches[key]
+        assert torch.equal(y0, y1) and torch.equal(x0[-1], x1[-1])  # the same clean patch, told the same level
+        if torch.equal(x0, x1):
+            continue
+        clipped += 1
+        expect = torch.round(x0[:-1].double().clamp(0, 1) * 255) / 255
+        assert torch.allclose(x1[:-1].double(), expect, atol=1e-6)
+    assert 10 <= clipped <= 30
+    data["data"]["clipped_fraction"] = 1.5
+    with pytest.raises(scn.ConfigError, match="must be in \\[0, 1\\]"):
+        config_from_dict(data)
+    jpeg = {**data, "model": {**data["model"], "name": "scn_jpeg", "overrides": {}}, "task": {"type": "jpeg"}}
+    jpeg["data"]["clipped_fraction"] = 0.2
+    with pytest.raises(scn.ConfigError, match="adds no noise"):
+        config_from_dict(jpeg)
+
+
 def test_colour_jpeg_crops_on_the_chroma_block_grid(tmp_path: Path) -> None:
     """4:2:0 colour JPEG: chroma blocks span 16x16 pixels, so colour patches start on multiples of 16 (gray: 8)."""
     data = tiny_config(tmp_path, "jpeg")

@@ -30,6 +30,12 @@ def add_gaussian_noise(clean: np.ndarray, sigma: float, seed: int | None = 0,
     return clean.astype(np.float64) + generator.normal(0.0, sigma / 255.0, clean.shape)
 
 
+def clip_to_8_bits(degraded: np.ndarray) -> np.ndarray:
+    """Noisy values in [0, 1] as an 8-bit file holds them: clipped to [0, 1] and rounded to 1/255 (DnCNN's and
+    FFDNet's 'clip' demos; the tables' protocol leaves them unclipped)."""
+    return np.round(np.clip(degraded, 0.0, 1.0) * 255.0) / 255.0
+
+
 def jpeg_compress(image: np.ndarray, quality: int) -> np.ndarray:
     """The JPEG degradation: encode a uint8 gray (H, W) or RGB (H, W, 3) image with libjpeg (Pillow) at `quality`
     and decode it. Colour is encoded as Pillow (and most cameras and editors) write it: YCbCr with 4:2:0 chroma

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..data.degrade import clip_to_8_bits
 from ..data.io import SHARED, ImageError, as_gray, as_rgb, list_images, read_image, shared_path
 from ..progress import Progress
 from ..tasks import Task, get_task
@@ -103,12 +104,6 @@ def _check_size(image: TestImage, dataset: str, t: Task, setting: int) -> None:
     if min(h, w) < need:
         raise ImageError(f"{dataset}/{image.name}: {h}x{w} is too small for {t} at {setting} "
                          f"(needs at least {need}x{need} for the border crop and SSIM)")
-
-
-def clip_to_8_bits(degraded: np.ndarray) -> np.ndarray:
-    """Noisy values as an 8-bit file holds them: clipped to [0, 1] and rounded to 1/255 (DnCNN's and FFDNet's
-    'clip' demos; the tables' protocol leaves them unclipped)."""
-    return np.round(np.clip(degraded, 0.0, 1.0) * 255.0) / 255.0
 
 
 def run_benchmark(methods: list[Method], test_sets: list[TestSet], task: Task, settings: list[int],

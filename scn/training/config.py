@@ -50,7 +50,9 @@ class DataSection:
     the share of a colour model's denoising / JPEG patches made gray (R = G = B) before degradation, so it learns
     that a gray picture's chroma is all noise (0 = off, the paper). scales: every training image also enters
     down-scaled by these factors (MATLAB bicubic), as DnCNN's data does with 1, 0.9, 0.8, 0.7 ([1] = as is, the
-    paper). holdout: pictures of the training folders ('FOLDER/FILE', e.g. 'BSD200/2092.png') that no step trains
+    paper). clipped_fraction: the share of denoising patches whose noisy picture is clipped to [0, 1] and rounded to
+    8 bits, as a noisy photo file holds it (`scn benchmark --clip`; 0 = off: the tables' unclipped noise). holdout:
+    pictures of the training folders ('FOLDER/FILE', e.g. 'BSD200/2092.png') that no step trains
     on; `val: [holdout]` validates on them, so stages are chosen on pictures no reported table uses."""
 
     train: list[str] = field(default_factory=list)
@@ -63,6 +65,7 @@ class DataSection:
     val_max_images: int = 0
     gray_fraction: float = 0.0
     scales: list[float] = field(default_factory=lambda: [1.0])
+    clipped_fraction: float = 0.0
     holdout: list[str] = field(default_factory=list)
 
 
@@ -305,6 +308,11 @@ def validate(c: TrainConfig) -> None:
         raise ConfigError(f"data.gray_fraction={c.data.gray_fraction} must be in [0, 1] (0 switches it off)")
     if c.data.gray_fraction > 0 and (task.resizes or model.channels != 3):
         raise ConfigError("data.gray_fraction makes colour denoising / JPEG patches gray; this model is not one, "
+                          "so leave it 0")
+    if not 0.0 <= c.data.clipped_fraction <= 1.0:
+        raise ConfigError(f"data.clipped_fraction={c.data.clipped_fraction} must be in [0, 1] (0 switches it off)")
+    if c.data.clipped_fraction > 0 and not task.adds_noise:
+        raise ConfigError(f"data.clipped_fraction clips noisy patches to 8 bits; task {task.name!r} adds no noise, "
                           "so leave it 0")
     scales = c.data.scales
     if (not isinstance(scales, list) or not scales

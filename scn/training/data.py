@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from ..data.color import to_uint8
-from ..data.degrade import modcrop
+from ..data.degrade import clip_to_8_bits, modcrop
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
 from ..data.resize import imresize
 from ..archs import with_noise_map
@@ -123,6 +123,7 @@ class PatchDataset(Dataset):
         self.grid = self.task.grid(config.model_channels)
         self.low, self.high = config.setting_range
         self.gray_fraction = config.data.gray_fraction
+        self.clipped_fraction = config.data.clipped_fraction
         self.noise_map = config.model_config.noise_map  # a denoiser told its level: the map beside the picture
         self.lrs: list[np.ndarray] = []
         if self.scale > 1:  # LR images made once per image (MATLAB bicubic), patches cut from both
@@ -132,9 +133,10 @@ class PatchDataset(Dataset):
     def __len__(self) -> int:
         return len(self.images) * self.config.data.patches_per_image
 
-    def gray_draw(self, epoch: int, index: int) -> float:
-        """U[0, 1) from a stream of its own, so turning gray_fraction on changes no crop and no noise."""
-        return float(np.random.default_rng([self.config.train.seed, epoch, index, 1]).random())
+    def draw(self, epoch: int, index: int, stream: int) -> float:
+        """U[0, 1) from a stream of its own (1: gray, 2: clipped), so turning gray_fraction or clipped_fraction on
+        changes no crop and no noise."""
+        return float(np.random.default_rng([self.config.train.seed, epoch, index, stream]).random())
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         epoch, index = key
@@ -153,10 +155,13 @@ class PatchDataset(Dataset):
         y = g * int(rng.integers(0, (image.shape[0] - p) // g + 1))
         x = g * int(rng.integers(0, (image.shape[1] - p) // g + 1))
         (clean,) = _augment([image[y:y + p, x:x + p]], int(rng.integers(8)))
-        if self.gray_fraction > 0 and self.gray_draw(epoch, index) < self.gray_fraction:
+        if self.gray_fraction > 0 and self.draw(epoch, index, 1) < self.gray_fraction:
             clean = np.repeat(to_uint8(clean @ FULL_RANGE_LUMA)[..., None], 3, axis=2)
         level = self.task.draw_setting(rng, self.low, self.high)
-        degraded = _to_tensor(self.task.degrade(clean, level, rng))
+        degraded = self.task.degrade(clean, level, rng)
+        if self.clipped_fraction > 0 and self.draw(epoch, index, 2) < self.clipped_fraction:
+            degraded = clip_to_8_bits(degraded)  # as a noisy photo file holds it; told the sigma added all the same
+        degraded = _to_tensor(degraded)
         if self.noise_map:
             degraded = with_noise_map(degraded, level)
         return degraded, _to_tensor(clean)
