@@ -322,3 +322,31 @@ def test_rows_from_an_earlier_run_share_the_table_and_pictures_are_counted(tmp_p
         proc = run_cli("benchmark", "--no-progress", *common, "--rows-from", str(saved), *extra)
         assert proc.returncode == 2 and expect in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, \
             proc.stderr
+
+
+def test_estimated_sigma_scores_a_conditioned_denoiser_told_and_estimating(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """--estimated-sigma: a model told the noise level gets a twin column NAME~est fed the level estimated from
+    each picture (as `scn restore` without --sigma), the levels in the JSON and printed; a blind model gets none;
+    another task is a one-line error."""
+    photo = scn.data.samples.demo_photo()
+    data = tmp_path / "Crops"
+    data.mkdir()
+    for i, (y, x) in enumerate([(100, 120), (150, 200)]):
+        Image.fromarray(photo[y:y + 64, x:x + 64]).save(data / f"crop{i}.png")
+    told = scn.save_model(scn.create_model("scn_denoise_rgb", noise_map=True, **TINY), tmp_path / "told.safetensors")
+    rows = bench(tmp_path, "--task", "denoise", "--sigma", "30", "--color", "--data", str(data), "--method",
+                 str(told), "identity", "--estimated-sigma")
+    assert [r["method"] for r in rows] == ["told", "told~est", "identity"]
+    levels = [img["level"] for img in rows[1]["images"]]
+    assert len(levels) == 2 and all(20 < v < 40 for v in levels)
+    assert all("level" not in img for img in rows[0]["images"])
+    assert rows[0]["images"] != rows[1]["images"]
+    assert "told~est on Crops at σ30: estimated sigma" in capsys.readouterr().out
+    rows = bench(tmp_path, "--task", "denoise", "--sigma", "30", "--color", "--data", str(data), "--method",
+                 "scn_small_denoise_rgb.blind", "--estimated-sigma")
+    assert [r["method"] for r in rows] == ["scn_small_denoise_rgb.blind"]
+    assert "no method is told the noise level" in capsys.readouterr().err
+    proc = run_cli("benchmark", "--task", "jpeg", "--quality", "10", "--data", str(data), "--method", "identity",
+                   "--estimated-sigma")
+    assert proc.returncode == 2 and "--estimated-sigma applies to --task denoise" in proc.stderr

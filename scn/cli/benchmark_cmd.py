@@ -11,9 +11,9 @@ import torch
 
 from ..errors import ScnError
 from ..evaluation import load_test_set, make_method, run_benchmark
-from ..evaluation.methods import NetworkMethod, OptionalMissing
+from ..evaluation.methods import Method, NetworkMethod, OptionalMissing
 from ..evaluation.runner import Row, test_set_folder
-from ..evaluation.report import format_counts, format_table, picture_counts, read_rows, write_csv, write_json
+from ..evaluation.report import format_counts, format_levels, format_table, picture_counts, read_rows, write_csv, write_json
 from ..inference.int8 import check_precision
 from ..tasks import TASKS, Task, get_task
 from ..version import __version__
@@ -38,6 +38,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--clip", action="store_true",
                    help="denoise: clip the noisy pictures to [0, 255] and round them to 8 bits, as a noisy photo "
                         "file holds them (the tables' protocol, the default, leaves the noise unclipped)")
+    p.add_argument("--estimated-sigma", action="store_true",
+                   help="denoise: also score each model told the noise level (a conditioned denoiser) estimating "
+                        "it from each picture, as scn restore does without --sigma (column NAME~est; the levels "
+                        "fed are printed and in the JSON)")
     p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble for networks (the paper's SCN+)")
     p.add_argument("--precision", nargs="+", default=["fp32"], metavar="P",
                    help="fp32 and / or int8: score models of the family in each (int8 rows are labelled @int8; "
@@ -65,6 +69,20 @@ def settings_for(args: argparse.Namespace, task: Task) -> list[int]:
     if not values:
         raise ScnError(f"--task {task} needs --{flag} (one or more values)")
     return list(dict.fromkeys(int(task.check(v)) for v in values))  # type: ignore[arg-type]
+
+
+def with_estimating_twins(methods: list[Method], task: Task, settings: list[int]) -> list[Method]:
+    """`methods`, each model told the noise level followed by its twin estimating the level (`--estimated-sigma`)."""
+    if not task.adds_noise:
+        raise ScnError(f"--estimated-sigma applies to --task denoise (a noise level to estimate), not {task}")
+    out: list[Method] = []
+    for m in methods:
+        out.append(m)
+        if isinstance(m, NetworkMethod) and m.family and any(m.told_level(s) for s in settings):
+            out.append(m.estimating())
+    if len(out) == len(methods):
+        print("scn benchmark: --estimated-sigma: no method is told the noise level; nothing to add", file=sys.stderr)
+    return out
 
 
 def added_rows(earlier: list[tuple[str, list[Row]]], scored: list[Row]) -> list[Row]:
@@ -115,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
             methods.append(method)
     if not methods:
         raise ScnError("no method left to score")
+    if args.estimated_sigma:
+        methods = with_estimating_twins(methods, task, settings)
     labels = [m.label for m in methods]
     if len(set(labels)) != len(labels):
         raise ScnError(f"two methods share a label ({', '.join(labels)}); give each method once")
@@ -133,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
     if args.clip:
         print("noise clipped and rounded to 8 bits (--clip)")
     print(format_table(rows))
+    levels = format_levels(rows)
+    if levels:
+        print(levels)
     counts = picture_counts(rows, args.versus) if args.versus else []
     if counts:
         print(format_counts(counts, rows))
@@ -143,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{label}: " + ", ".join(f"{name} at {setting}" for setting, name in names.items()))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "task": task.name, "color": args.color, "clip": args.clip, "ensemble": args.ensemble,
+            "estimated_sigma": args.estimated_sigma,
             "precision": precisions, "methods": args.method, "rows_from": args.rows_from,
             "resolved": resolved, "picture_counts": [c.to_dict() for c in counts]}
     if args.json:

@@ -9,6 +9,7 @@ WEIGHTS may be a file, or a folder holding one file per setting whose path names
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -116,7 +117,9 @@ class BM3D(Method):
 
 class NetworkMethod(Method):
     """A network, run by a `Restorer`: `load(setting)` gives the module for a setting (the last one kept);
-    `footprint(setting)` describes modules that are not of the family (the peers)."""
+    `footprint(setting)` describes modules that are not of the family (the peers). A denoiser with a noise-level
+    input is told the sigma of the protocol, or (`estimating()`) estimates it from each picture as `scn restore`
+    does without `--sigma`."""
 
     def __init__(self, label: str, tasks: tuple[str, ...], load: Callable[[int], nn.Module],
                  ensemble: bool = False, device: str = "cpu",
@@ -127,6 +130,18 @@ class NetworkMethod(Method):
         self.precision = "fp32"  # int8: models of the family quantized (Restorer.at_precision)
         self._cache = RestorerCache(keep=1)  # one model in memory
         self.resolved: dict[int, str] = {}  # setting -> the model a name (`scn`, a configuration) resolved to
+        self.estimate = False  # a noise-level input fed the level estimated from each picture, not the setting
+
+    def estimating(self) -> "NetworkMethod":
+        """This method labelled `LABEL~est`, its noise-level input fed the level estimated from each picture."""
+        twin = copy.copy(self)
+        twin.label, twin.estimate = f"{self.label}~est", True
+        twin._cache, twin.resolved = RestorerCache(keep=1), {}
+        return twin
+
+    def told_level(self, setting: int) -> bool:
+        """Whether the model for `setting` is a denoiser told its noise level (loads it)."""
+        return self.restorer(setting).told
 
     def restorer(self, setting: int) -> Restorer:
         def make() -> tuple[str, Restorer]:
@@ -134,7 +149,7 @@ class NetworkMethod(Method):
             if not isinstance(model, RestorationNet):  # a peer: it describes its own footprint
                 footprint = self.footprint(setting) if self.footprint is not None else None
                 return self.label, Restorer(model, footprint=footprint, device=self.device, ensemble=self.ensemble)
-            level = setting if model.config.noise_map else None  # a conditioned denoiser is told its sigma
+            level = setting if model.config.noise_map and not self.estimate else None  # None: estimated
             return self.label, Restorer.at_precision(model, self.precision, device=self.device,
                                                      ensemble=self.ensemble, noise_level=level)
 
@@ -149,6 +164,15 @@ class NetworkMethod(Method):
         x = degraded.astype(np.float32) / (255.0 if degraded.dtype == np.uint8 else 1.0)
         y = self.restorer(setting).restore(Picture(x if x.ndim == 3 else x[..., None])).color
         return (y if y.shape[2] == 3 else y[..., 0]).astype(np.float64)
+
+    def evaluate(self, clean: np.ndarray, degraded: np.ndarray, task: Task, setting: int,
+                 gray_file: bool = False) -> tuple[Scores, np.ndarray]:
+        """Scores, with the `level` a noise-level input was fed when it was estimated from the picture."""
+        scores, out8 = super().evaluate(clean, degraded, task, setting, gray_file)
+        restorer = self.restorer(setting)
+        if restorer.told and restorer.estimated_level is not None:
+            scores["level"] = restorer.estimated_level
+        return scores, out8
 
 
 # -- spec parsing --------------------------------------------------------------------------------------------------

@@ -35,6 +35,19 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def format_levels(rows: list[Row]) -> str:
+    """For rows whose pictures carry the noise level fed to the model (estimated from each picture): its mean and
+    its mean absolute error against the setting, one line per method, set and setting."""
+    lines = []
+    for r in rows:
+        levels = [img["level"] for img in r.images if "level" in img]
+        if levels:
+            error = float(np.mean([abs(v - r.setting) for v in levels]))
+            lines.append(f"{r.method} on {r.dataset} at {r.task.label(r.setting)}: estimated sigma "
+                         f"{np.mean(levels):.1f} on average (mean absolute error {error:.2f})")
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class PictureCount:
     """On how many pictures of a set `method` scored a higher PSNR than `versus`, and by how much on average."""
