@@ -35,7 +35,8 @@ class ZooError(ScnError):
 class Pretrained:
     """One shipped file: its name and older names, task, the settings it was trained on (`levels`: (scale, scale)
     for SR; the noise levels or qualities, equal for a fixed-level model), checksum and training record. The
-    manifest writes `levels` under the task's setting name (`scale`, `sigma`, `quality`)."""
+    manifest writes `levels` under the task's setting name (`scale`, `sigma`, `quality`). `told_level`: a denoiser
+    with a noise-level input (`noise_map`), told any level of its range or estimating it from the picture."""
 
     name: str
     task: Task
@@ -49,6 +50,7 @@ class Pretrained:
     notes: str = ""
     aliases: tuple[str, ...] = ()
     former_files: tuple[str, ...] = ()  # the names its file had before files were named after their models
+    told_level: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Pretrained":
@@ -87,6 +89,12 @@ class Pretrained:
         """Trained over a range of noise levels / qualities, so it needs no level at run time."""
         return self.span > 0
 
+    @property
+    def specificity(self) -> tuple[int, float]:
+        """Sorts the entries covering a setting, most specific first: a fixed-level model, then one told the level
+        (it restores at exactly the level asked), then blind ones, the narrowest range first."""
+        return (0 if not self.blind else 1 if self.told_level else 2), self.span
+
     def covers(self, task: Task, setting: int | None) -> bool:
         """Whether this entry restores `task` at `setting` (None: an unknown level, which only blind ones take)."""
         if task != self.task:
@@ -112,7 +120,8 @@ class Pretrained:
         return {"name": self.name, "aliases": list(self.aliases), "task": self.task.name, "file": self.file,
                 "sha256": self.sha256, "default": self.default, "training_data": self.training_data,
                 "steps": self.steps, "dev_psnr": self.dev_psnr, "notes": self.notes, self.task.setting: levels,
-                **({"former_files": list(self.former_files)} if self.former_files else {})}
+                **({"former_files": list(self.former_files)} if self.former_files else {}),
+                **({"told_level": True} if self.told_level else {})}
 
 
 def pretrained_models() -> tuple[Pretrained, ...]:
@@ -148,8 +157,8 @@ def named_entries(name: str) -> tuple[Pretrained, ...]:
 
 def find_pretrained(name: str, task: Task, setting: int | None, channels: int | None = None) -> Pretrained:
     """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`; where several
-    do, the one trained on the narrowest range of levels (a fixed-level model before a blind one), among those of
-    `channels` (3: colour, 1: gray; default: the task's) when any is."""
+    do, the most specific (`Pretrained.specificity`: a fixed-level model, then one told the level, then a blind one
+    of the narrowest range), among those of `channels` (3: colour, 1: gray; default: the task's) when any is."""
     entries = pretrained_models()
     if name != DEFAULT:
         entries = named_entries(name)
@@ -159,11 +168,11 @@ def find_pretrained(name: str, task: Task, setting: int | None, channels: int | 
     hits = [e for e in entries if e.covers(task, setting) and (e.default or name != DEFAULT)]
     if hits:  # the most specific first: a model fine-tuned for sigma 25 before the blind one
         wanted = [e for e in hits if e.channels == (channels or task.channels)]
-        return min(wanted or hits, key=lambda e: e.span)
+        return min(wanted or hits, key=lambda e: e.specificity)
     candidates = [e for e in entries if e.task == task]
     others = [e for e in pretrained_models() if e.covers(task, setting) and e.default]
     if name != DEFAULT and candidates and others:  # the named model does not fit, another shipped one does
-        best = min(others, key=lambda e: e.span)
+        best = min(others, key=lambda e: e.specificity)
         asked = task.range_text(setting, setting) if setting is not None else f"an unknown {task.setting}"
         raise ZooError(f"{name!r} is {candidates[0].setting_text()}; for {task} at {asked} take {best.name!r} "
                        f"(or `{DEFAULT}`, which picks it)")

@@ -14,7 +14,7 @@ import scn.zoo as zoo
 from scn.tasks import DENOISE, JPEG, SR
 from scn.cli.main import main
 from scn.resolve import resolve
-from conftest import photo_crop
+from conftest import TINY, photo_crop
 
 
 # -- the model zoo and the demo ---------------------------------------------------------------------------------
@@ -59,6 +59,31 @@ def test_zoo_lists_verifies_and_names_the_closest(fake_zoo: Path, capsys) -> Non
         resolve("scn", SR, 2).load()
 
 
+def test_a_model_told_the_level_comes_after_a_fixed_level_one_and_before_blind_ones(fake_zoo: Path,
+                                                                                     tmp_path: Path) -> None:
+    """A shipped denoiser with a noise-level input (`told_level`) covering 0-75 takes an unknown level (it estimates
+    it) and every level but the one a fixed-level model was trained at; the manifest keeps the flag."""
+    told = scn.save_model(scn.create_model("scn_denoise", noise_map=True, **TINY), tmp_path / "told.safetensors")
+    target = fake_zoo / "scn_denoise.sigma.safetensors"
+    target.write_bytes(told.read_bytes())
+    manifest = json.loads((fake_zoo / "manifest.json").read_text())
+    manifest["models"].append({"name": "scn_denoise.sigma", "task": "denoise", "file": target.name,
+                               "sha256": zoo.sha256_of(target), "training_data": "none (test)", "steps": 1,
+                               "sigma": [0, 75], "told_level": True})
+    (fake_zoo / "manifest.json").write_text(json.dumps(manifest))
+    zoo._read_manifest.cache_clear()
+    try:
+        picks = {s: zoo.find_pretrained("scn", DENOISE, s).name for s in (None, 0, 25, 30, 55, 75)}
+        assert picks == {None: "scn_denoise.sigma", 0: "scn_denoise.sigma", 25: "scn_denoise.s25",
+                         30: "scn_denoise.sigma", 55: "scn_denoise.sigma", 75: "scn_denoise.sigma"}
+        entry = zoo.find_pretrained("scn_denoise.sigma", DENOISE, None)
+        assert entry.told_level and entry.to_dict()["told_level"] is True
+        assert "told_level" not in zoo.find_pretrained("scn", DENOISE, 25).to_dict()
+        assert zoo.load_pretrained(entry).config.noise_map
+    finally:
+        zoo._read_manifest.cache_clear()
+
+
 def test_restore_uses_the_shipped_default_and_demo_runs(fake_zoo: Path, tmp_path: Path, capsys) -> None:
     Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "in.png")
     assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--task", "sr",
@@ -90,6 +115,7 @@ def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
         assert "config" in meta and meta.get("notes"), entry.name
         model = zoo.load_pretrained(entry)  # checks the sha256
         assert model.config.task == entry.task and (entry.task != "sr" or model.config.scale == entry.levels[0])
+        assert entry.told_level == model.config.noise_map, f"{entry.name}: told_level disagrees with its file"
         assert entry.training_data and entry.steps > 0 and entry.dev_psnr, entry.name
     for task in ("sr", "denoise", "jpeg"):
         defaults = [e for e in entries if e.task == task and e.default]
