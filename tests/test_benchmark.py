@@ -350,3 +350,19 @@ def test_estimated_sigma_scores_a_conditioned_denoiser_told_and_estimating(tmp_p
     proc = run_cli("benchmark", "--task", "jpeg", "--quality", "10", "--data", str(data), "--method", "identity",
                    "--estimated-sigma")
     assert proc.returncode == 2 and "--estimated-sigma applies to --task denoise" in proc.stderr
+
+
+def test_the_default_estimating_runs_what_a_user_without_a_sigma_gets(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`scn` with --estimated-sigma: told each sigma it resolves as `scn restore --sigma S` does (σ25: the σ25 model),
+    and its twin `scn~est` as `scn restore` without --sigma does (the model told the level, estimating it)."""
+    photo = scn.data.samples.demo_photo()
+    data = tmp_path / "Crops"
+    data.mkdir()
+    Image.fromarray(photo[100:164, 120:184]).save(data / "crop.png")
+    out = tmp_path / "rows.json"
+    assert main(["benchmark", "--no-progress", "--json", str(out), "--task", "denoise", "--sigma", "25", "--color",
+                 "--data", str(data), "--method", "scn", "--estimated-sigma"]) == 0
+    resolved = json.loads(out.read_text())["resolved"]
+    assert resolved == {"scn": {"σ25": "scn_denoise_rgb.s25"}, "scn~est": {"σ25": "scn_denoise_rgb.sigma"}}
+    assert "scn~est: scn_denoise_rgb.sigma at σ25" in capsys.readouterr().out

@@ -78,8 +78,9 @@ def with_estimating_twins(methods: list[Method], task: Task, settings: list[int]
     out: list[Method] = []
     for m in methods:
         out.append(m)
-        if isinstance(m, NetworkMethod) and m.family and any(m.told_level(s) for s in settings):
-            out.append(m.estimating())
+        twin = m.estimating() if isinstance(m, NetworkMethod) and m.family else None
+        if twin is not None and any(twin.told_level(s) for s in settings):
+            out.append(twin)
     if len(out) == len(methods):
         print("scn benchmark: --estimated-sigma: no method is told the noise level; nothing to add", file=sys.stderr)
     return out
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     resolved = {m.label: {task.label(s): name for s, name in m.resolved.items()}
                 for m in methods if isinstance(m, NetworkMethod) and m.resolved}
     for label, names in resolved.items():
-        if set(names.values()) != {label.split("@")[0].removesuffix("+")}:
+        if set(names.values()) != {label.split("@")[0].removesuffix("+").removesuffix("~est")}:
             print(f"{label}: " + ", ".join(f"{name} at {setting}" for setting, name in names.items()))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "task": task.name, "color": args.color, "clip": args.clip, "ensemble": args.ensemble,

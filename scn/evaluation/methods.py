@@ -131,12 +131,15 @@ class NetworkMethod(Method):
         self._cache = RestorerCache(keep=1)  # one model in memory
         self.resolved: dict[int, str] = {}  # setting -> the model a name (`scn`, a configuration) resolved to
         self.estimate = False  # a noise-level input fed the level estimated from each picture, not the setting
+        self.load_unknown: Callable[[int], nn.Module] | None = None  # a name's model for an unknown level
 
     def estimating(self) -> "NetworkMethod":
-        """This method labelled `LABEL~est`, its noise-level input fed the level estimated from each picture."""
+        """This method labelled `LABEL~est` as a user who does not know the level runs it: a name resolved for an
+        unknown level, a noise-level input fed the level estimated from each picture."""
         twin = copy.copy(self)
         twin.label, twin.estimate = f"{self.label}~est", True
         twin._cache, twin.resolved = RestorerCache(keep=1), {}
+        twin.load = self.load_unknown or self.load
         return twin
 
     def told_level(self, setting: int) -> bool:
@@ -149,6 +152,8 @@ class NetworkMethod(Method):
             if not isinstance(model, RestorationNet):  # a peer: it describes its own footprint
                 footprint = self.footprint(setting) if self.footprint is not None else None
                 return self.label, Restorer(model, footprint=footprint, device=self.device, ensemble=self.ensemble)
+            if model.shipped_name:
+                self.resolved[setting] = model.shipped_name
             level = setting if model.config.noise_map and not self.estimate else None  # None: estimated
             return self.label, Restorer.at_precision(model, self.precision, device=self.device,
                                                      ensemble=self.ensemble, noise_level=level)
@@ -240,12 +245,9 @@ def _model_method(spec: str, task: Task, ensemble: bool, device: str, channels: 
         raise MethodError(f"{e}; methods: {', '.join(SIMPLE_METHODS)}, {', '.join(f'{p}:WEIGHTS' for p in PEERS)}, "
                           "or a model") from None
 
-    def load(setting: int) -> nn.Module:
-        source = resolve(spec, task, setting, channels=channels)
-        method.resolved[setting] = source.label
-        return source.load()
-
-    method = NetworkMethod(spec, (task.name,), load, ensemble, device)
+    method = NetworkMethod(spec, (task.name,), lambda s: resolve(spec, task, s, channels=channels).load(), ensemble,
+                           device)
+    method.load_unknown = lambda s: resolve(spec, task, None, channels=channels).load()
     return method
 
 
