@@ -316,6 +316,11 @@ def test_rows_from_an_earlier_run_share_the_table_and_pictures_are_counted(tmp_p
     gains = [a["psnr"] - b["psnr"] for a, b in zip(both["rows"][0]["images"], both["rows"][1]["images"])]
     assert count["mean_gain"] == pytest.approx(np.mean(gains), abs=1e-3) and count["mean_gain"] > 3
     assert "pictures with a higher PSNR than identity" in printed and "3/3 (+" in printed
+    table = tmp_path / "table.json"  # no --method: a table of saved rows alone, counted all the same
+    assert main(["benchmark", "--no-progress", "--json", str(table), *common, "--rows-from", str(saved), str(out),
+                 "--versus", "identity"]) == 0
+    assert json.loads(table.read_text())["rows"] == json.loads(saved.read_text())["rows"] + both["rows"][:1]
+    assert json.loads(table.read_text())["picture_counts"] == both["picture_counts"]
     for extra, expect in [(["--clip", "--method", blind], "degraded otherwise"),
                           (["--method", "identity"], "scored twice"),
                           (["--method", blind, "--versus", "bm3d"], "--versus bm3d: no such method")]:

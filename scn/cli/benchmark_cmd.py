@@ -29,9 +29,9 @@ def add_parser(sub: Any) -> None:
         p.add_argument(task.flag, type=int, nargs="+", help=f"{task.name}: the {task.setting}(s) to score at")
     p.add_argument("--data", nargs="+", required=True, metavar="DIR",
                    help="folders of clean images, or set names found in ../shared/datasets/test (Set5, Set14, ...)")
-    p.add_argument("--method", nargs="+", required=True, metavar="M",
+    p.add_argument("--method", nargs="+", default=[], metavar="M",
                    help="bicubic, bicubic-rgb, identity, bm3d, dncnn:W, arcnn:W, imdn:W, a checkpoint, scn, or a "
-                        "shipped model (`scn models --pretrained`)")
+                        "shipped model (`scn models --pretrained`); none with --rows-from: a table of saved rows")
     p.add_argument("--color", action="store_true",
                    help="denoise / jpeg: degrade and score the colour images (noise on every RGB value, colour "
                         "JPEG 4:2:0; RGB PSNR); gray models then restore the luma, as scn restore does")
@@ -86,10 +86,8 @@ def with_estimating_twins(methods: list[Method], task: Task, settings: list[int]
     return out
 
 
-def added_rows(earlier: list[tuple[str, list[Row]]], scored: list[Row]) -> list[Row]:
-    """The rows of earlier runs on the sets and settings scored now, for methods not scored now."""
-    cells = {(r.dataset, r.setting) for r in scored}
-    labels = {r.method for r in scored}
+def added_rows(earlier: list[tuple[str, list[Row]]], cells: set[tuple[str, int]], labels: set[str]) -> list[Row]:
+    """The rows of earlier runs on `cells` (the sets and settings asked), for methods not scored now (`labels`)."""
     added: dict[tuple[str, str, int], Row] = {}
     for path, rows in earlier:
         kept = [r for r in rows if (r.dataset, r.setting) in cells]
@@ -97,6 +95,8 @@ def added_rows(earlier: list[tuple[str, list[Row]]], scored: list[Row]) -> list[
             print(f"scn benchmark: {path} has no rows for the sets and settings scored here", file=sys.stderr)
         for r in kept:
             key = (r.method, r.dataset, r.setting)
+            if key in added and added[key].images == r.images:
+                continue  # the same row saved again (a file that had added it)
             if r.method in labels or key in added:
                 raise ScnError(f"--rows-from {path}: {r.method} on {r.dataset} at {r.task.label(r.setting)} is "
                                f"scored twice; give each method once")
@@ -132,8 +132,9 @@ def run(args: argparse.Namespace) -> int:
                     continue  # int8 applies to the models of the family; the others are scored once
                 method.precision, method.label = precision, f"{method.label}@{precision}"
             methods.append(method)
-    if not methods:
-        raise ScnError("no method left to score")
+    if not methods and not args.rows_from:
+        raise ScnError("no method left to score" if args.method else
+                       "give --method M... (or --rows-from FILE... for a table of rows saved by --json)")
     if args.estimated_sigma:
         methods = with_estimating_twins(methods, task, settings)
     labels = [m.label for m in methods]
@@ -144,13 +145,17 @@ def run(args: argparse.Namespace) -> int:
     known = labels + [r.method for _, rows in earlier for r in rows]
     if args.versus and args.versus not in known:
         raise ScnError(f"--versus {args.versus}: no such method among the rows ({', '.join(dict.fromkeys(known))})")
-    test_sets = [load_test_set(d, task, channels) for d in folders]
-    names = [t.name for t in test_sets]
+    names = [folder.resolve().name for folder in folders]  # as load_test_set names them
     if len(set(names)) != len(names):
         raise ScnError(f"two --data folders share a name ({', '.join(names)}); sets are named by folder")
-    rows = run_benchmark(methods, test_sets, task, settings, args.save_images, not args.no_progress,
-                         clip_noise=args.clip)
-    rows += added_rows(earlier, rows)
+    rows = []
+    if methods:
+        test_sets = [load_test_set(d, task, channels) for d in folders]
+        rows = run_benchmark(methods, test_sets, task, settings, args.save_images, not args.no_progress,
+                             clip_noise=args.clip)
+    rows += added_rows(earlier, {(n, s) for n in names for s in settings}, set(labels))
+    if not rows:
+        raise ScnError("--rows-from: none of the rows are for the sets and settings asked")
     if args.clip:
         print("noise clipped and rounded to 8 bits (--clip)")
     print(format_table(rows))
