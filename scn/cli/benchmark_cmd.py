@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -114,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ScnError("--device cuda asked for but no CUDA device is available; use --device cpu")
     channels = 3 if args.color else None
-    folders = [test_set_folder(d) for d in args.data]
+    scoring = bool(args.method)  # else a table of saved rows: sets are only names
+    folders = [test_set_folder(d) if scoring else Path(d) for d in args.data]
     for spec, folder in zip(args.data, folders):
         if str(folder) != spec:
             print(f"scn benchmark: {spec}: {folder}", file=sys.stderr)
@@ -145,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     known = labels + [r.method for _, rows in earlier for r in rows]
     if args.versus and args.versus not in known:
         raise ScnError(f"--versus {args.versus}: no such method among the rows ({', '.join(dict.fromkeys(known))})")
-    names = [folder.resolve().name for folder in folders]  # as load_test_set names them
+    names = [folder.resolve().name if scoring else folder.name for folder in folders]  # as load_test_set does
     if len(set(names)) != len(names):
         raise ScnError(f"two --data folders share a name ({', '.join(names)}); sets are named by folder")
     rows = []
