@@ -172,7 +172,8 @@ def find_pretrained(name: str, task: Task, setting: int | None, channels: int | 
     candidates = [e for e in entries if e.task == task]
     others = [e for e in pretrained_models() if e.covers(task, setting) and e.default]
     if name != DEFAULT and candidates and others:  # the named model does not fit, another shipped one does
-        best = min(others, key=lambda e: e.specificity)
+        alike = [e for e in others if e.channels == (channels or candidates[0].channels)]  # gray for gray
+        best = min(alike or others, key=lambda e: e.specificity)
         asked = task.range_text(setting, setting) if setting is not None else f"an unknown {task.setting}"
         raise ZooError(f"{name!r} is {candidates[0].setting_text()}; for {task} at {asked} take {best.name!r} "
                        f"(or `{DEFAULT}`, which picks it)")

@@ -82,6 +82,8 @@ def main() -> None:
         entry["sigma"] = list(args.sigma)
     if args.quality:
         entry["quality"] = list(args.quality)
+    if model.config.noise_map:
+        entry["told_level"] = True  # a denoiser told its noise level (zoo.Pretrained.told_level)
     manifest_path = WEIGHTS_DIR / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     models = manifest["models"]

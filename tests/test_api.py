@@ -17,6 +17,7 @@ from scn.cli.demo_cmd import demo_photo
 from scn.cli.main import main
 from scn.inference.images import Picture
 from scn.metrics import psnr
+from scn.tasks import DENOISE
 from conftest import cli, photo_crop
 
 
@@ -56,14 +57,14 @@ def test_gray_model_on_colour_keeps_chroma(denoise_ckpt: Path) -> None:
 # -- colour pictures and the shipped colour models ---------------------------------------------------------------
 @pytest.fixture
 def colour_zoo() -> zoo.Pretrained:
-    """The shipped blind colour denoiser."""
-    return next(e for e in zoo.pretrained_models() if e.task == "denoise" and e.channels == 3 and e.blind)
+    """The shipped colour denoiser for an unknown level (told the level, it estimates it from the picture)."""
+    return zoo.find_pretrained("scn", DENOISE, None, channels=3)
 
 
 def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo: zoo.Pretrained,
                                                                       tmp_path: Path) -> None:
-    assert colour_zoo.channels == 3
-    assert scn.resolve("scn", "denoise", 30, channels=3).label == colour_zoo.name == "scn_small_denoise_rgb.blind"
+    assert colour_zoo.channels == 3 and colour_zoo.told_level
+    assert scn.resolve("scn", "denoise", 30, channels=3).label == colour_zoo.name == "scn_denoise_rgb.sigma"
     assert scn.resolve("scn", "denoise", None, channels=3).label == colour_zoo.name
     assert scn.resolve("scn", "denoise", 25, channels=3).label == "scn_denoise_rgb.s25"  # the fixed-level one
     assert scn.resolve("scn", "denoise", 25).label == "scn_small_denoise.s25"  # gray pictures: the gray model
@@ -135,3 +136,21 @@ def test_a_refused_picture_is_one_line(tmp_path: Path) -> None:
                            str(tmp_path / "o.png"), "--task", "sr"], capture_output=True, text=True)
     assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
         f"scn restore: {tmp_path / 'text.png'}: not an image file Pillow can read"]
+
+
+def test_a_colour_photo_denoised_with_no_sigma_gets_it_estimated_and_any_sigma_in_range_is_taken(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """scn.restore on a noisy colour photo: without sigma the model told the level estimates it and logs it; any
+    sigma in range (37, off the field's list) runs it told that level, and a stronger one removes more."""
+    clean = demo_photo()[100:164, 120:184].astype(np.float64)
+    noisy = np.clip(clean + np.random.RandomState(2).normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
+    with caplog.at_level("INFO", logger="scn"):
+        auto = scn.restore(noisy, "denoise")
+    (message,) = [r.getMessage() for r in caplog.records if "estimated from the picture" in r.getMessage()]
+    level = float(message.split("noise level sigma ")[1].split(",")[0])
+    assert 15 < level < 35
+    told = scn.restore(noisy, "denoise", sigma=level)
+    assert np.abs(auto.astype(int) - told.astype(int)).max() <= 1  # the estimate is what it was told
+    weak, strong = scn.restore(noisy, "denoise", sigma=5), scn.restore(noisy, "denoise", sigma=37)
+    assert np.abs(strong.astype(float) - noisy).mean() > np.abs(weak.astype(float) - noisy).mean()
+    assert psnr(auto.astype(float), clean) > psnr(noisy.astype(float), clean) + 5

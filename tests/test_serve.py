@@ -284,6 +284,7 @@ def test_a_jpeg_upload_without_a_quality_is_restored_at_the_quality_it_says(serv
     job = finished(base, job)
     assert status == 202 and job["state"] == "done", job
     assert job["setting"] == 10 and job["weights"] == "scn_small_jpeg_rgb.q10"
+    assert (job["level"], job["level_from"], job["level_text"]) == (10, "file", "quality 10, read from the file")
 
 
 def test_a_noise_level_slider_sets_any_level_a_shipped_model_restores(server) -> None:
@@ -292,16 +293,28 @@ def test_a_noise_level_slider_sets_any_level_a_shipped_model_restores(server) ->
     base, _ = server
     tasks = {t["name"]: t for t in json.loads(get(f"{base}/api/options")[1])["tasks"]}
     knob = tasks["denoise"]["knob"]
-    assert knob["low"] == 0 and knob["high"] == 55 and knob["label"] == "σ{}"
+    assert knob["low"] == 0 and knob["high"] == 75 and knob["label"] == "σ{}"
     assert "knob" not in tasks["sr"] and "knob" not in tasks["jpeg"]
     noisy = np.clip(photo() + np.random.RandomState(0).normal(0, 37, (40, 48, 3)), 0, 255).astype(np.uint8)
     status, job = post(f"{base}/api/jobs?task=denoise&setting=37", {"image": png(noisy)})
     job = finished(base, job)
     assert status == 202 and job["state"] == "done" and job["setting"] == 37
-    assert job["weights"] == resolve_name("denoise", 37)
-    status, job = post(f"{base}/api/jobs?task=denoise&setting=60", {"image": png(noisy)})
+    assert job["weights"] == resolve_name("denoise", 37) == "scn_denoise_rgb.sigma" and "level" not in job
+    status, job = post(f"{base}/api/jobs?task=denoise&setting=80", {"image": png(noisy)})
     job = finished(base, job) if status == 202 else job
-    assert "no shipped weights for denoise at sigma 60" in job["error"]
+    assert "no shipped weights for denoise at sigma 80" in job["error"]
+
+
+def test_a_colour_photo_denoised_with_no_level_gets_it_estimated_and_said(server) -> None:
+    """No setting: the colour denoiser told the level runs, with the level estimated from the picture, which the
+    job reports (and the page shows beside the model's name)."""
+    base, _ = server
+    noisy = photo() + np.random.RandomState(1).normal(0, 25, (40, 48, 3))
+    status, job = post(f"{base}/api/jobs?task=denoise", {"image": png(np.clip(noisy, 0, 255).astype(np.uint8))})
+    job = finished(base, job)
+    assert status == 202 and job["state"] == "done" and job["setting"] is None, job
+    assert job["weights"] == "scn_denoise_rgb.sigma" and job["level_from"] == "estimated"
+    assert 10 < job["level"] < 40 and job["level_text"] == f"sigma {job['level']:g}, estimated from the picture"
 
 
 def resolve_name(task: str, setting: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from ..zoo import ZooError
 from .engine import DEFAULT_MAX_MEMORY, Restorer
 from .images import (array_from_picture, picture_from_array, picture_from_pil, picture_to_pil, read_picture,
                      write_picture)
+
+log = logging.getLogger("scn")
 
 
 def model_for(model: str | Path | RestorationNet | None, task: Task, setting: int | None,
@@ -54,7 +57,8 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str | Task = "sr
     `settings`: the setting of a task registered besides these three, by its name (`scn.tasks.register_task`).
     `precision` 'int8' runs the model quantized to 8-bit integers (ONNX Runtime, CPU; scn/inference/int8.py).
     A JPEG file restored without `quality` (and without `model`) is restored at the quality its quantization
-    tables say (`scn.data.jpeg_quality`).
+    tables say (`scn.data.jpeg_quality`). A denoiser told the noise level, given no `sigma`, estimates it from the
+    picture (`scn.data.noise_level`). The level so found is logged at INFO on the `scn` logger.
     """
     t = get_task(task)
     setting = t.parse_setting(scale=scale, sigma=sigma, quality=quality, **settings)
@@ -67,6 +71,8 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str | Task = "sr
         pic, kind = read_picture(image), "path"
         if setting is None and model is None:  # the level the file says (a JPEG's quality)
             setting = quality_in_range(t.setting_in_file(image), t, t.model_channels(pic.gray, luma_only))
+            if setting is not None:
+                log.info("scn.restore: %s: %s %g, read from the file", Path(image).name, t.setting, setting)
     elif isinstance(image, Image.Image):
         pic, kind = picture_from_pil(image), "pil"
     elif isinstance(image, np.ndarray):
@@ -74,9 +80,13 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str | Task = "sr
     else:
         raise ScnError(f"restore takes a numpy array, a PIL image or a path, got {type(image).__name__}")
     net = model_for(model, t, setting, t.model_channels(pic.gray, luma_only))
-    restored = Restorer.at_precision(net, precision, device=device, half=half, ensemble=ensemble, tile=tile,
+    restorer = Restorer.at_precision(net, precision, device=device, half=half, ensemble=ensemble, tile=tile,
                                      tile_overlap=tile_overlap, max_memory=max_memory,
-                                     noise_level=t.level_input(setting)).restore(pic)
+                                     noise_level=t.level_input(setting))
+    restored = restorer.restore(pic)
+    if restorer.estimated_level is not None:
+        log.info("scn.restore: noise level sigma %g, estimated from the picture (Chen et al. 2015); sigma= sets "
+                 "another", restorer.estimated_level)
     if kind == "path":
         return write_picture(restored, output)  # type: ignore[arg-type]
     return picture_to_pil(restored) if kind == "pil" else array_from_picture(restored, kind)

@@ -46,6 +46,8 @@ class Job:
     scores: dict[str, float] = field(default_factory=dict)
     scored_on: str = ""  # what PSNR / SSIM were measured on: Y (SR's protocol), RGB or gray
     weights: str = ""  # the model that ran: `scn` resolved to a shipped name
+    level_from: str = ""  # where the level came from: 'file' (a JPEG's quality), 'estimated' (a noise level)
+    estimated: float | None = None  # the noise level estimated from the picture, for a model told the level
     seconds: float = 0.0
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -56,6 +58,13 @@ class Job:
                                "seconds": round(self.seconds, 2)}
         if self.state == "queued":
             out["ahead"] = position
+        if self.estimated is not None:
+            out["level"], out["level_from"] = self.estimated, "estimated"
+        elif self.level_from:
+            out["level"], out["level_from"] = self.setting, self.level_from
+        if "level" in out:
+            where = {"estimated": "estimated from the picture", "file": "read from the file"}[out["level_from"]]
+            out["level_text"] = f"{self.task.setting} {out['level']:g}, {where}"
         if self.error:
             out["error"] = self.error
         if self.result is not None:
@@ -112,11 +121,13 @@ class RestoreService:
         if model != DEFAULT and model not in self.checkpoints and model not in {e.name for e in pretrained_models()}:
             raise ScnError(f"model {model!r} is not offered here; pick one from the list")
         picture = self._decode(image, "image")
+        from_file = ""
         if setting is None and model == DEFAULT:  # the level an upload says it has (a JPEG's quality)
             setting = quality_in_range(task.setting_in_file(image), task, task.model_channels(picture.gray))
+            from_file = "file" if setting is not None else ""
         ref = self._decode(reference, "reference") if reference else None
         with self.lock:
-            job = Job(self.next_id, task, setting, model, picture, ref)
+            job = Job(self.next_id, task, setting, model, picture, ref, level_from=from_file)
             self.next_id += 1
             self.jobs[job.id] = job
             finished = [j for j in self.jobs.values() if j.state in ("done", "error")]
@@ -161,7 +172,7 @@ class RestoreService:
         job.set(weights=label)
         restorer.on_tile = lambda done, total: job.set(tiles=(done, total))
         result = restorer.restore(job.picture)
-        job.set(result=result)
+        job.set(result=result, estimated=restorer.estimated_level)
         if job.reference is not None:
             scores, on = self._scores(job, result)
             job.set(scores=scores, scored_on=on)
