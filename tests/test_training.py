@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import os
@@ -558,20 +559,24 @@ def test_scales_add_each_image_down_scaled_by_matlab_bicubic(tmp_path: Path, cap
             config_from_dict(data)
 
 
+def patches_off_and_on(data: dict, key: str, value: float, n: int = 40) -> list[tuple[tuple, tuple]]:
+    """The first `n` training patches of config `data` with data.KEY off and at `value`, pair by pair."""
+    on = copy.deepcopy(data)
+    on["data"][key] = value
+    plain, mixed = config_from_dict(data), config_from_dict(on)
+    images = load_training_images(plain)
+    off_patches, on_patches = PatchDataset(plain, images), PatchDataset(mixed, images)
+    return [(off_patches[(0, i)], on_patches[(0, i)]) for i in range(n)]
+
+
 def test_gray_fraction_makes_that_share_of_colour_patches_gray_and_leaves_the_rest(tmp_path: Path) -> None:
     """data.gray_fraction: that share of clean colour patches become R = G = B (full-range BT.601 luma); the
     others, and the noise drawn for every patch, are the same as with it off."""
     data = tiny_config(tmp_path, "denoise")
     data["model"]["name"] = "scn_denoise_rgb"
     data["data"]["train"] = [str(make_images(tmp_path / "colour"))]
-    plain = config_from_dict(data)
-    data["data"]["gray_fraction"] = 0.5
-    mixed = config_from_dict(data)
-    images = load_training_images(plain)
-    plain_patches, mixed_patches = PatchDataset(plain, images), PatchDataset(mixed, images)
     gray = 0
-    for key in [(0, i) for i in range(40)]:
-        (x0, y0), (x1, y1) = plain_patches[key], mixed_patches[key]
+    for (x0, y0), (x1, y1) in patches_off_and_on(data, "gray_fraction", 0.5):
         if torch.equal(y0, y1):
             assert torch.equal(x0, x1) and not torch.equal(y0[0], y0[1])
             continue
@@ -596,14 +601,8 @@ def test_clipped_fraction_stores_that_share_of_noisy_patches_as_8_bit_files_do(t
     data = tiny_config(tmp_path, "denoise")
     data["task"]["sigma"] = [20, 60]
     data["model"]["overrides"] = {**data["model"].get("overrides", {}), "noise_map": True}
-    plain = config_from_dict(data)
-    data["data"]["clipped_fraction"] = 0.5
-    mixed = config_from_dict(data)
-    images = load_training_images(plain)
-    plain_patches, mixed_patches = PatchDataset(plain, images), PatchDataset(mixed, images)
     clipped = 0
-    for key in [(0, i) for i in range(40)]:
-        (x0, y0), (x1, y1) = plain_patches[key], mixed_patches[key]
+    for (x0, y0), (x1, y1) in patches_off_and_on(data, "clipped_fraction", 0.5):
         assert torch.equal(y0, y1) and torch.equal(x0[-1], x1[-1])  # the same clean patch, told the same level
         if torch.equal(x0, x1):
             continue
