@@ -1,6 +1,10 @@
 """Training throughput: patches/s of `scn train` against a bare PyTorch loop on random tensors, same model.
 
     .venv/bin/python benchmarks/train_throughput.py [--model scn_small_x2] [--steps 24] [--warmup 4]
+    .venv/bin/python benchmarks/train_throughput.py --compile [--model scn_denoise_rgb --batch 4 --patch 96]
+
+`--compile` times instead the bare loop (channels_last, as `scn train` runs) eager and with the model under
+`torch.compile` (compile time left out).
 
 The model is the paper's ablation size (8 blocks, 32 features, x4 width, 4 levels) at batch 16 of 48x48 LR
 patches; `scn train` reads T91 from ../shared (or synthetic images when it is absent). Not a test: the numbers
@@ -26,16 +30,21 @@ from scn.training import Trainer, config_from_dict
 SHARED_T91 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "train" / "T91"
 
 
-def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int) -> float:
+def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int, compile: bool = False,
+              channels_last: bool = False) -> float:
     torch.manual_seed(0)
     model = scn.create_model(model_name)
-    s = model.config.scale
+    c, s = model.config, model.config.scale
+    form = torch.channels_last if channels_last else torch.contiguous_format
+    model.to(memory_format=form)
+    forward = torch.compile(model) if compile else model
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    x, y = torch.rand(batch, 3, patch, patch), torch.rand(batch, 3, patch * s, patch * s)
+    x = torch.rand(batch, c.in_channels, patch, patch).contiguous(memory_format=form)
+    y = torch.rand(batch, c.channels, patch * s, patch * s).contiguous(memory_format=form)
     for i in range(steps):
         if i == warmup:
             start = time.perf_counter()
-        loss = F.l1_loss(model(x), y)
+        loss = F.l1_loss(forward(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -71,11 +80,18 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--patch", type=int, default=48)
     ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--compile", action="store_true", help="bare loop eager against compiled (no scn train)")
     args = ap.parse_args()
     print(f"{args.model}, batch {args.batch} of {args.patch}x{args.patch}, {torch.get_num_threads()} threads, "
           f"steps {args.warmup + 1}..{args.steps} timed")
-    bare = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch)
+    bare = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, channels_last=args.compile)
     print(f"bare PyTorch loop, random tensors: {bare:7.2f} patches/s ({args.batch / bare:.2f} s/step)")
+    if args.compile:
+        compiled = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, compile=True,
+                             channels_last=True)
+        print(f"the same, torch.compile:           {compiled:7.2f} patches/s ({args.batch / compiled:.2f} s/step)")
+        print(f"compiled / eager: {compiled / bare:.3f}")
+        return
     ours = through_scn_train(args.model, args.steps, args.warmup, args.batch, args.patch, args.workers)
     print(f"scn train (T91, workers={args.workers}):  {ours:7.2f} patches/s ({args.batch / ours:.2f} s/step)")
     print(f"ratio: {ours / bare:.3f}")
