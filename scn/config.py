@@ -64,6 +64,9 @@ class ModelConfig:
     scale_kernel: k of the scale-wise kernel 2k+1 (0 switches fusion off).
     resampler: fusion resampling h_i: 'bilinear', 'avgpool' (avg-pool down, nearest up) or 'conv' (strided conv
     down, transposed conv up). ends: 'reference' (missing neighbour -> centre residual) or 'zero' (dropped).
+    noise_map: a denoiser told the noise level, as one more input channel (sigma / 255 per pixel, FFDNet's map).
+    noise_map_gain: what the network multiplies that map by before its head (the input stays sigma / 255). Adam
+    moves each weight by about the learning rate per step, so a larger gain lets the map's weight grow faster.
     """
 
     arch: str = "scn"
@@ -85,6 +88,7 @@ class ModelConfig:
     shared: bool = True
     res_scale: float = 1.0
     noise_map: bool = False
+    noise_map_gain: float = 1.0
 
     def __post_init__(self) -> None:
         for key, value in LEGACY_ARCHS.get(self.arch, {}).items():
@@ -108,7 +112,7 @@ class ModelConfig:
             bad_bool = isinstance(value, bool) and expected is not bool
             if bad_bool or not isinstance(value, expected):
                 raise ConfigError(f"{f.name}={value!r} must be of type {f.type}")
-        for name in ("ratio", "res_scale"):
+        for name in ("ratio", "res_scale", "noise_map_gain"):
             if isinstance(getattr(self, name), int):
                 object.__setattr__(self, name, float(getattr(self, name)))
 
@@ -131,6 +135,9 @@ class ModelConfig:
         if self.noise_map and not task.adds_noise:
             raise ConfigError(f"noise_map=True (a noise-level input) applies to task 'denoise' only, not "
                               f"{task.name!r}; leave it False")
+        if not self.noise_map_gain > 0.0 or (self.noise_map_gain != 1.0 and not self.noise_map):
+            raise ConfigError(f"noise_map_gain={self.noise_map_gain} is not allowed; it scales the noise-level map "
+                              "of a noise_map denoiser and must be > 0 (1 without noise_map)")
         arch.check_config(self)
 
     def _check_owned_fields(self, arch: Any) -> None:

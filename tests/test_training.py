@@ -766,6 +766,35 @@ def test_a_blind_denoiser_grown_a_noise_map_starts_as_itself_at_every_level() ->
         create_model("scn_small_jpeg", noise_map=True)
 
 
+def test_a_denoiser_told_the_level_moved_to_another_map_gain_computes_the_same_at_every_level() -> None:
+    """train.init of the shipped conditioned colour denoiser into the same network with noise_map_gain 8: the map's
+    weight is divided by 8, so at step 0 it restores exactly as before at every level, and the gain is really
+    applied (the map's weight moved alone changes the output)."""
+    from scn.archs import with_noise_map
+    from scn.models import create_model
+    from scn.training.loop import init_from
+    from scn.training.starts import noise_map_regained
+
+    source = scn.resolve("scn_denoise_rgb.sigma").load().eval()
+    assert source.config.noise_map_gain == 1.0  # files written before the field read as gain 1
+    gained = create_model("scn_denoise_rgb", **{**source.config.to_dict(), "noise_map_gain": 8.0}).eval()
+    assert init_from(gained, source) == []
+    x = torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for sigma in (0.0, 15.0, 50.0):
+            torch.testing.assert_close(gained(with_noise_map(x, sigma)), source(with_noise_map(x, sigma)),
+                                       atol=1e-5, rtol=0)
+        plain = create_model("scn_denoise_rgb", **source.config.to_dict()).eval()
+        plain.load_state_dict(gained.state_dict())  # the rescaled weights without the gain: another output
+        assert (plain(with_noise_map(x, 50.0)) - source(with_noise_map(x, 50.0))).abs().max() > 1e-4
+    with pytest.raises(ValueError, match="noise_map_gain"):
+        noise_map_regained(source, plain)
+    with pytest.raises(scn.ConfigError, match="noise_map_gain=0.0 is not allowed"):
+        create_model("scn_denoise_rgb", noise_map=True, noise_map_gain=0.0)
+    with pytest.raises(scn.ConfigError, match="1 without noise_map"):
+        create_model("scn_denoise_rgb", noise_map_gain=2.0)
+
+
 def test_train_init_takes_a_shipped_name_and_checks_its_checksum(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """train.init names shipped weights (`scn models --pretrained`): training starts from them exactly; a shipped

@@ -4,7 +4,8 @@ SR (scale s >= 2): y = PixelShuffle(tail(body(head(x))) + skip5x5(x)), as WDSR a
 Restoration (scale 1): the pixel shuffle and the conv skip are removed (the paper's Fig. 2); we keep a global
 identity residual, y = x + tail(body(head(x))), so the network learns the correction (as DnCNN/ARCNN-era work).
 Inputs are in [0, 1]; `image_mean` is subtracted first and added back last. A denoiser with `noise_map` takes
-the noise level as one more input channel (sigma / 255 per pixel, FFDNet's map): only the head sees it.
+the noise level as one more input channel (sigma / 255 per pixel, FFDNet's map), times `noise_map_gain`: only the
+head sees it.
 """
 
 from __future__ import annotations
@@ -134,9 +135,10 @@ class RestorationNet(nn.Module):
                              f"{tuple(x.shape)}")
         h, w = x.shape[-2:]
         x = pad_to_multiple(x, pad_multiple(ratio, levels))
-        if self.config.noise_map:  # the picture's channels centred, the map as it is
+        if self.config.noise_map:  # the picture's channels centred, the map times its gain
             level, x = x[:, c:], x[:, :c] - self.config.image_mean
-            inputs = torch.cat([x, level], 1)
+            gain = self.config.noise_map_gain
+            inputs = torch.cat([x, level if gain == 1.0 else level * gain], 1)
         else:
             inputs = x = x - self.config.image_mean
         y = self.tail(self.run_body(self.head(inputs), levels, ratio))

@@ -35,8 +35,9 @@ from .data import PatchDataset, StepBatchSampler, load_training_images
 from .plot import plot_curves
 from .schedule import lr_factor
 from .signals import StopRequest, ignore_stop_signals
-from .starts import (adds_noise_map, bicubic_skip, colour_from_gray, colour_start_config, lifts_to_colour,
-                     match_residual, noise_map_from_blind, zero_blocks, zero_tail)
+from .starts import (adds_noise_map, bicubic_skip, changes_noise_map_gain, colour_from_gray, colour_start_config,
+                     lifts_to_colour, match_residual, noise_map_from_blind, noise_map_regained, zero_blocks,
+                     zero_tail)
 
 LOSS_FUNCTIONS = {"l1": F.l1_loss, "l2": F.mse_loss}
 LOG_FIELDS = ["step", "epoch", "loss", "lr", "val_psnr", "val_baseline_psnr", "seconds"]
@@ -127,7 +128,8 @@ def init_from(model: RestorationNet, init: str | Path | RestorationNet) -> list[
     """Copy every weight of `init` (a loaded model, or anything `scn.resolve` takes: a checkpoint path, a shipped
     name) whose name and shape fit `model` (e.g. an x2 body into x3); a gray restoration model into a colour one
     comes with its head and tail lifted to RGB (`colour_from_gray`: the colour model starts as the luma route), and
-    a denoiser into one with a noise-level input with a zero weight on the map (`noise_map_from_blind`). Returns the
+    a denoiser into one with a noise-level input with a zero weight on the map (`noise_map_from_blind`), and one with
+    another gain on that map with its weight rescaled (`noise_map_regained`). Returns the
     names of `model`'s weights not loaded."""
     source = init if isinstance(init, RestorationNet) else resolve(init).load()
     target = model.state_dict()
@@ -141,6 +143,8 @@ def init_from(model: RestorationNet, init: str | Path | RestorationNet) -> list[
     if adds_noise_map(source.config, model.config):
         noise_map_from_blind(source, model)
         missing -= {k for k in target if k.startswith("head.")}
+    if changes_noise_map_gain(source.config, model.config):
+        noise_map_regained(source, model)
     return sorted(missing)
 
 

@@ -142,6 +142,24 @@ def noise_map_from_blind(blind: RestorationNet, conditioned: RestorationNet) -> 
     set_conv(conditioned.head, torch.cat([weight, extra], 1), blind.head.bias.detach())
 
 
+def changes_noise_map_gain(source: ModelConfig, target: ModelConfig) -> bool:
+    """Whether `noise_map_regained` applies: a denoiser told the level into the same with another map gain."""
+    return source.noise_map and target.noise_map and source.channels == target.channels \
+        and source.noise_map_gain != target.noise_map_gain
+
+
+def noise_map_regained(source: RestorationNet, target: RestorationNet) -> None:
+    """Set `target`'s head to `source`'s with the map's weight divided by the gains' ratio, so `target` (with
+    `source`'s body and tail) computes exactly what `source` computes at every level: a run continued with a larger
+    `noise_map_gain`, whose map weight then moves that many times faster."""
+    if not changes_noise_map_gain(source.config, target.config):
+        raise ValueError("noise_map_regained moves a noise_map denoiser's head to another noise_map_gain")
+    weight = weight_of(source.head).detach().clone()
+    c = source.config.channels
+    weight[:, c:] *= source.config.noise_map_gain / target.config.noise_map_gain
+    set_conv(target.head, weight, source.head.bias.detach())
+
+
 def lifts_to_colour(gray: ModelConfig, colour: ModelConfig) -> bool:
     """Whether `colour_from_gray` applies: a gray restoration model into a colour one."""
     return gray.channels == 1 and colour.channels == 3 and gray.scale == colour.scale == 1
