@@ -46,3 +46,24 @@ def test_pt2_export_and_torchscript_message(sr_ckpt: Path, tmp_path: Path, capsy
         torch.testing.assert_close(program(x), scn.load_model(sr_ckpt)(x))
     assert main(["export", "--model", str(sr_ckpt), "--format", "torchscript", "-o", str(tmp_path / "m.pt")]) == 2
     assert "use --format pt2" in capsys.readouterr().err
+
+
+def test_a_denoiser_told_the_level_with_a_map_gain_exports_to_onnx_as_it_runs(tmp_path: Path) -> None:
+    """The map's gain is inside the graph: ONNX Runtime, given the picture and the plain sigma / 255 map, equals
+    PyTorch at two levels."""
+    pytest.importorskip("onnxruntime")
+    from scn.archs import with_noise_map
+    from scn.inference.engine import onnx_forward
+    from scn.inference.export import export_onnx, read_onnx_config
+
+    torch.manual_seed(0)
+    model = scn.create_model("scn_small_denoise_rgb", noise_map=True, noise_map_gain=8.0).eval()
+    with torch.no_grad():  # a map weight large enough that a lost gain would show
+        model.head.weight_v[:, 3].normal_(0, 0.5)
+    path = export_onnx(model, tmp_path / "d.onnx")
+    assert read_onnx_config(path).noise_map_gain == 8.0
+    x = torch.rand(1, 3, 37, 51)
+    with torch.no_grad():
+        for sigma in (5.0, 50.0):
+            torch.testing.assert_close(onnx_forward(path)(with_noise_map(x, sigma)), model(with_noise_map(x, sigma)),
+                                       rtol=1e-4, atol=1e-4)
