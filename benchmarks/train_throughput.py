@@ -31,7 +31,8 @@ SHARED_T91 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "trai
 
 
 def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int, compile: bool = False,
-              channels_last: bool = False) -> float:
+              channels_last: bool = False) -> tuple[float, float]:
+    """Patches/s over the steps after `warmup`, and the seconds the warm-up steps took (compiling included)."""
     torch.manual_seed(0)
     model = scn.create_model(model_name)
     c, s = model.config, model.config.scale
@@ -41,6 +42,7 @@ def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int, 
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     x = torch.rand(batch, c.in_channels, patch, patch).contiguous(memory_format=form)
     y = torch.rand(batch, c.channels, patch * s, patch * s).contiguous(memory_format=form)
+    began = time.perf_counter()
     for i in range(steps):
         if i == warmup:
             start = time.perf_counter()
@@ -48,7 +50,7 @@ def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int, 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    return (steps - warmup) * batch / (time.perf_counter() - start)
+    return (steps - warmup) * batch / (time.perf_counter() - start), start - began
 
 
 def through_scn_train(model_name: str, steps: int, warmup: int, batch: int, patch: int, workers: int) -> float:
@@ -84,12 +86,13 @@ def main() -> None:
     args = ap.parse_args()
     print(f"{args.model}, batch {args.batch} of {args.patch}x{args.patch}, {torch.get_num_threads()} threads, "
           f"steps {args.warmup + 1}..{args.steps} timed")
-    bare = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, channels_last=args.compile)
+    bare, _ = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, channels_last=args.compile)
     print(f"bare PyTorch loop, random tensors: {bare:7.2f} patches/s ({args.batch / bare:.2f} s/step)")
     if args.compile:
-        compiled = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, compile=True,
-                             channels_last=True)
-        print(f"the same, torch.compile:           {compiled:7.2f} patches/s ({args.batch / compiled:.2f} s/step)")
+        compiled, warm = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, compile=True,
+                                   channels_last=True)
+        print(f"the same, torch.compile:           {compiled:7.2f} patches/s ({args.batch / compiled:.2f} s/step); "
+              f"its first {args.warmup} steps, compiling included: {warm:.0f} s")
         print(f"compiled / eager: {compiled / bare:.3f}")
         return
     ours = through_scn_train(args.model, args.steps, args.warmup, args.batch, args.patch, args.workers)
