@@ -61,17 +61,20 @@ def test_the_quality_a_jpeg_was_written_with_is_read_from_its_tables(tmp_path: P
 
 
 def test_restore_reads_a_jpegs_quality_and_says_which_model(tmp_path: Path, capsys) -> None:
-    """`--task jpeg` with no --quality: a q10 file gets the q10 model (as --quality 10 does), a q95 one (past
-    every model's range) the blind one; each says so in one line."""
+    """`--task jpeg` with no --quality: a gray q10 file gets the gray q10 model (as --quality 10 does), a colour
+    one the colour default (blind, q 10-90), a q95 one (past every model's range) the blind one; each says so in
+    one line."""
     folder = tmp_path / "in"
     folder.mkdir()
     photo = Image.fromarray(photo_crop()[:64, :80])
-    photo.save(folder / "a.jpg", quality=10)
+    photo.convert("L").save(folder / "a.jpg", quality=10)
     photo.save(folder / "b.jpg", quality=95)
+    photo.save(folder / "c.jpg", quality=10)
     assert main(["restore", str(folder), "-o", str(tmp_path / "out"), "--task", "jpeg", "--no-progress"]) == 0
     err = capsys.readouterr().err
-    assert "a.jpg: JPEG quality 10, read from its quantization tables; restoring with scn_small_jpeg_rgb.q10" in err
-    assert "b.jpg: JPEG quality 95, read from its quantization tables; restoring with scn_small_jpeg_rgb.blind" in err
+    assert "a.jpg: JPEG quality 10, read from its quantization tables; restoring with scn_small_jpeg.q10" in err
+    assert "b.jpg: JPEG quality 95, read from its quantization tables; restoring with scn_jpeg_rgb.blind" in err
+    assert "c.jpg: JPEG quality 10, read from its quantization tables; restoring with scn_jpeg_rgb.blind" in err
     assert main(["restore", str(folder / "a.jpg"), "-o", str(tmp_path / "q10.png"), "--task", "jpeg",
                  "--quality", "10"]) == 0
     assert main(["restore", str(folder / "a.jpg"), "-o", str(tmp_path / "auto.png"), "--task", "jpeg"]) == 0
