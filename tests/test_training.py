@@ -681,6 +681,8 @@ def test_exponent_numbers_without_a_dot_are_numbers(tmp_path: Path) -> None:
 
 
 def test_holdout_pictures_validate_and_never_train(tmp_path: Path) -> None:
+    from scn.training.config import holdout_files
+
     data = tiny_config(tmp_path, task="denoise")
     train_folder = Path(data["data"]["train"][0])
     held = ["img1.png", "img3.png"]
@@ -693,6 +695,13 @@ def test_holdout_pictures_validate_and_never_train(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert main(["train", str(write_config(tmp_path, data)), "--out", str(out), "--no-progress"]) == 0
     assert any(r["val_psnr"] for r in read_log(out / "log.csv"))  # validated on the held-out pictures
+    webp_folder = tmp_path / "webp" / train_folder.name  # the packed GPU data's lossless copies stand in
+    webp_folder.mkdir(parents=True)
+    for png in train_folder.glob("*.png"):
+        Image.open(png).save(webp_folder / f"{png.stem}.webp", lossless=True)
+    packed = config_from_dict({**data, "data": {**data["data"], "train": [str(webp_folder)]}})
+    assert [p.name for p in holdout_files(packed)] == ["img1.webp", "img3.webp"]
+    assert len(load_training_images(packed)) == 2
     data["data"]["holdout"] = [f"{train_folder.name}/nope.png"]
     with pytest.raises(scn.ConfigError, match="not a picture of the training folders"):
         load_training_images(config_from_dict(data))

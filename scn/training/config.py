@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ..config import ModelConfig, get_config
-from ..data.io import shared_path
+from ..data.io import IMAGE_SUFFIXES, shared_path
 from ..errors import ConfigError
 from ..tasks import TASKS, Task
 
@@ -260,12 +260,15 @@ HOLDOUT = "holdout"  # a data.val entry: the pictures data.holdout keeps out of 
 
 
 def holdout_files(config: TrainConfig) -> list[Path]:
-    """The files data.holdout names, found in the training folders; ConfigError for a name found in none."""
+    """The files data.holdout names, found in the training folders (or a copy of one under another image suffix,
+    as the lossless WebP copies that scripts/pack_gpu_data.sh packs); ConfigError for a name found in none."""
     folders = {Path(f).name: Path(f) for f in config.data.train}
     files = []
     for name in config.data.holdout:
         folder, file = Path(name).parts
         path = folders.get(folder, Path("/nonexistent")) / file
+        if not path.is_file():
+            path = next((c for c in map(path.with_suffix, IMAGE_SUFFIXES) if c.is_file()), path)
         if not path.is_file():
             raise ConfigError(f"data.holdout names {name}, which is not a picture of the training folders "
                               f"({', '.join(folders) or 'none'})")
