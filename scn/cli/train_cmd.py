@@ -33,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
     final = trainer.run()
     if trainer.stop_signal is not None:
         name = signal.Signals(trainer.stop_signal).name
-        print(f"scn train: stopped by {name} at step {trainer.step}; checkpoint saved in {args.out}, continue with "
-              "--resume", file=sys.stderr)
+        if trainer.dist.main:
+            print(f"scn train: stopped by {name} at step {trainer.step}; checkpoint saved in {args.out}, continue "
+                  "with --resume", file=sys.stderr)
         return 128 + trainer.stop_signal
     if trainer.dist.main:
         print(f"wrote {final} (step {trainer.step}, best val PSNR {trainer.best_psnr:.3f} dB)")

@@ -338,7 +338,7 @@ class Trainer:
         self.started, start_step = time.perf_counter(), self.step
         running, count = 0.0, 0
         amp = self.cuda and t.amp
-        with StopRequest(active=self.dist.world == 1) as stop:
+        with StopRequest() as stop:
             for x, y in loader:
                 lr = self.lr_at(self.step)
                 running += self.train_step(x, y, lr, amp)
@@ -352,7 +352,7 @@ class Trainer:
                     self.record(running / count if logged else None, lr, bar)
                 if logged:
                     running, count = 0.0, 0
-                if stop.received is not None:  # SIGTERM / Ctrl-C: keep this step's work, then leave
+                if self.stop_agreed(stop):  # SIGTERM / Ctrl-C: keep this step's work, then leave
                     break
                 if self.time_budget_s > 0:
                     self.fit_budget(start_step)
@@ -363,8 +363,21 @@ class Trainer:
             self.stop_signal = stop.received
             if self.dist.main:
                 self.checkpoint()
+            if self.dist.world > 1:
+                dist.barrier()  # every process leaves once the checkpoint is on disk
             return self.out / STATE_FILE
         return self.finish()
+
+    def stop_agreed(self, stop: StopRequest) -> bool:
+        """Whether to stop after this step: a TERM / INT received here or, under torchrun (which passes a signal on
+        to every process), by any process, so that all leave after the same step and rank 0's checkpoint holds it."""
+        if self.dist.world == 1:
+            return stop.received is not None
+        flag = torch.tensor([0 if stop.received is None else stop.received], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() and stop.received is None:
+            stop.received = int(flag.item())
+        return bool(flag.item())
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, lr: float, amp: bool) -> float:
         """One optimiser step (and EMA update) on a batch; returns its loss."""
