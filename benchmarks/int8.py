@@ -37,6 +37,7 @@ DEV_SETS: dict[str, tuple[str, list[int], list[str], bool]] = {
     "scn_small_jpeg_rgb.blind": ("jpeg", [10, 20, 30, 40], ["Kodak24"], True),
     "scn_small_jpeg_rgb.q10": ("jpeg", [10], ["Kodak24"], True),
     "scn_jpeg_rgb.blind": ("jpeg", [10, 20, 30, 40], ["Kodak24"], True),
+    "scn_jpeg_rgb.q10": ("jpeg", [10], ["Kodak24"], True),
 }
 SETTING_FLAG = {"sr": "--scale", "denoise": "--sigma", "jpeg": "--quality"}
 

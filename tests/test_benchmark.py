@@ -208,7 +208,7 @@ def test_colour_jpeg_is_4_2_0_as_pillow_writes_it() -> None:
 
 @pytest.mark.parametrize("task, flag, setting, color, shipped", [
     ("denoise", "--sigma", "25", True, "scn_denoise_rgb.s25"),
-    ("jpeg", "--quality", "10", True, "scn_jpeg_rgb.blind"),
+    ("jpeg", "--quality", "10", True, "scn_jpeg_rgb.q10"),
     ("denoise", "--sigma", "25", False, "scn_small_denoise.s25"),
 ])
 def test_scn_scores_the_model_scn_restore_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str], task: str,

@@ -74,7 +74,7 @@ def test_restore_reads_a_jpegs_quality_and_says_which_model(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "a.jpg: JPEG quality 10, read from its quantization tables; restoring with scn_small_jpeg.q10" in err
     assert "b.jpg: JPEG quality 95, read from its quantization tables; restoring with scn_jpeg_rgb.blind" in err
-    assert "c.jpg: JPEG quality 10, read from its quantization tables; restoring with scn_jpeg_rgb.blind" in err
+    assert "c.jpg: JPEG quality 10, read from its quantization tables; restoring with scn_jpeg_rgb.q10" in err
     assert main(["restore", str(folder / "a.jpg"), "-o", str(tmp_path / "q10.png"), "--task", "jpeg",
                  "--quality", "10"]) == 0
     assert main(["restore", str(folder / "a.jpg"), "-o", str(tmp_path / "auto.png"), "--task", "jpeg"]) == 0

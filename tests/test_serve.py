@@ -283,7 +283,7 @@ def test_a_jpeg_upload_without_a_quality_is_restored_at_the_quality_it_says(serv
     status, job = post(f"{base}/api/jobs?task=jpeg&model=scn", {"image": buffer.getvalue()})
     job = finished(base, job)
     assert status == 202 and job["state"] == "done", job
-    assert job["setting"] == 10 and job["weights"] == "scn_jpeg_rgb.blind"
+    assert job["setting"] == 10 and job["weights"] == "scn_jpeg_rgb.q10"
     assert (job["level"], job["level_from"], job["level_text"]) == (10, "file", "quality 10, read from the file")
 
 
