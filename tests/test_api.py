@@ -93,8 +93,8 @@ def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo
 
 def test_colour_jpeg_takes_a_colour_deblocker_that_repairs_chroma() -> None:
     """A colour JPEG gets the shipped colour deblockers (16 blocks: the q10 one at quality 10, the blind one at any
-    other quality, known or not; gray pictures keep the gray ones, the q10 one at quality 10), which repairs the chroma the luma route leaves: RGB PSNR
-    well above the luma route's on a q10 crop of the demo photo."""
+    other quality, known or not; gray pictures keep the gray ones, the q10 one at quality 10), which repair the
+    chroma the luma route leaves: RGB PSNR well above the luma route's on a q10 crop of the demo photo."""
     import io
 
     assert scn.resolve("scn", "jpeg", 10, channels=3).label == "scn_jpeg_rgb.q10"

@@ -62,7 +62,7 @@ def test_the_quality_a_jpeg_was_written_with_is_read_from_its_tables(tmp_path: P
 
 def test_restore_reads_a_jpegs_quality_and_says_which_model(tmp_path: Path, capsys) -> None:
     """`--task jpeg` with no --quality: a gray q10 file gets the gray q10 model (as --quality 10 does), a colour
-    one the colour default (blind, q 10-90), a q95 one (past every model's range) the blind one; each says so in
+    one the colour q10 model, a q95 one (past every model's range) the blind one; each says so in
     one line."""
     folder = tmp_path / "in"
     folder.mkdir()

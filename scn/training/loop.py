@@ -373,11 +373,10 @@ class Trainer:
         to every process), by any process, so that all leave after the same step and rank 0's checkpoint holds it."""
         if self.dist.world == 1:
             return stop.received is not None
-        flag = torch.tensor([0 if stop.received is None else stop.received], device=self.device)
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        if flag.item() and stop.received is None:
-            stop.received = int(flag.item())
-        return bool(flag.item())
+        flag = torch.tensor([stop.received or 0], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)  # the signal any process received (0: none)
+        stop.received = stop.received or int(flag.item()) or None
+        return stop.received is not None
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, lr: float, amp: bool) -> float:
         """One optimiser step (and EMA update) on a batch; returns its loss."""
