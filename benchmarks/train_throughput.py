@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/train_throughput.py --compile [--model scn_denoise_rgb --batch 4 --patch 96]
 
 `--compile` times instead the bare loop (channels_last, as `scn train` runs) eager and with the model under
-`torch.compile` (compile time left out).
+`torch.compile` (compile time left out). `--amp` times it (channels_last) in fp32 and under the CPU's bf16
+autocast (`train.cpu_amp`), alternating, twice each: a gain needs bf16 matrix units (AMX), not AVX-512 BF16 alone.
 
 The model is the paper's ablation size (8 blocks, 32 features, x4 width, 4 levels) at batch 16 of 48x48 LR
 patches; `scn train` reads T91 from ../shared (or synthetic images when it is absent). Not a test: the numbers
@@ -31,7 +32,7 @@ SHARED_T91 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "trai
 
 
 def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int, compile: bool = False,
-              channels_last: bool = False) -> tuple[float, float]:
+              channels_last: bool = False, amp: bool = False) -> tuple[float, float]:
     """Patches/s over the steps after `warmup`, and the seconds the warm-up steps took (compiling included)."""
     torch.manual_seed(0)
     model = scn.create_model(model_name)
@@ -46,7 +47,9 @@ def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int, 
     for i in range(steps):
         if i == warmup:
             start = time.perf_counter()
-        loss = F.l1_loss(forward(x), y)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+            out = forward(x).float()
+        loss = F.l1_loss(out, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -83,9 +86,20 @@ def main() -> None:
     ap.add_argument("--patch", type=int, default=48)
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--compile", action="store_true", help="bare loop eager against compiled (no scn train)")
+    ap.add_argument("--amp", action="store_true", help="bare loop in fp32 against bf16 autocast (no scn train)")
     args = ap.parse_args()
     print(f"{args.model}, batch {args.batch} of {args.patch}x{args.patch}, {torch.get_num_threads()} threads, "
           f"steps {args.warmup + 1}..{args.steps} timed")
+    if args.amp:
+        rates: dict[bool, list[float]] = {False: [], True: []}
+        for amp in (False, True, False, True):
+            rate, _ = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, channels_last=True,
+                                amp=amp)
+            rates[amp].append(rate)
+            print(f"bare loop, {'bf16 autocast' if amp else 'fp32         '}: {rate:7.2f} patches/s "
+                  f"({args.batch / rate:.2f} s/step)")
+        print(f"bf16 / fp32: {max(rates[True]) / max(rates[False]):.2f}")
+        return
     bare, _ = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, channels_last=args.compile)
     print(f"bare PyTorch loop, random tensors: {bare:7.2f} patches/s ({args.batch / bare:.2f} s/step)")
     if args.compile:

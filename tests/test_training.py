@@ -700,6 +700,49 @@ def test_train_loss_is_the_configured_one(tmp_path: Path, loss: str) -> None:
     assert trainer.train_step(x, y, lr=1e-3, amp=False) == pytest.approx(l1 if loss == "l1" else l2, rel=1e-5)
 
 
+@pytest.mark.parametrize("cpu_amp", [False, True])
+def test_cpu_amp_runs_the_forward_in_bf16_and_keeps_weights_fp32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   cpu_amp: bool) -> None:
+    """train.cpu_amp: on the CPU a step's forward runs under bf16 autocast (its loss is the bf16 forward's, not
+    the fp32 one's) while weights and Adam stay fp32; off (the default), the step is fp32. A run passes it on."""
+    from scn.training.loop import Trainer
+
+    trainer = Trainer(config_from_dict(tiny_config(tmp_path, "denoise", cpu_amp=cpu_amp)), tmp_path / "run")
+    torch.manual_seed(0)
+    x, y = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 16, 16)
+    with torch.no_grad():
+        fp32 = float(torch.nn.functional.l1_loss(trainer.model(x), y))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            bf16 = float(torch.nn.functional.l1_loss(trainer.model(x).float(), y))
+    assert bf16 != fp32 and bf16 == pytest.approx(fp32, rel=2e-2)
+    assert trainer.train_step(x, y, lr=1e-3, amp=cpu_amp) == pytest.approx(bf16 if cpu_amp else fp32, rel=1e-6)
+    assert {p.dtype for p in trainer.model.parameters()} == {torch.float32}
+    assert {s["exp_avg"].dtype for s in trainer.optimizer.state.values()} == {torch.float32}
+
+    seen: list[bool] = []
+    step = Trainer.train_step
+    monkeypatch.setattr(Trainer, "train_step", lambda self, x, y, lr, amp: seen.append(amp) or step(self, x, y, lr, amp))
+    Trainer(config_from_dict(tiny_config(tmp_path, "denoise", cpu_amp=cpu_amp, steps=2)), tmp_path / "run2").run()
+    assert seen == [cpu_amp] * 2
+
+
+def test_train_suggests_cpu_amp_where_the_cpu_has_amx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    """AMX is read from cpuinfo's flags; with it and cpu_amp off, `scn train` says the setting once, on stderr."""
+    from scn.cli import train_cmd
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("flags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
+    assert train_cmd.cpu_has_amx(info)
+    info.write_text("flags\t\t: fpu avx512f avx512_bf16\n")  # AVX-512 BF16 alone (AMD EPYC): no gain measured
+    assert not train_cmd.cpu_has_amx(info) and not train_cmd.cpu_has_amx(tmp_path / "absent")
+    monkeypatch.setattr(train_cmd, "cpu_has_amx", lambda: True)
+    for cpu_amp, said in [(False, True), (True, False)]:
+        cfg = write_config(tmp_path, tiny_config(tmp_path, "denoise", cpu_amp=cpu_amp, steps=2), f"c{cpu_amp}.yaml")
+        assert main(["train", str(cfg), "--out", str(tmp_path / f"run{cpu_amp}"), "--no-progress"]) == 0
+        assert ("train.cpu_amp=true" in capsys.readouterr().err) == said
+
+
 def test_exponent_numbers_without_a_dot_are_numbers(tmp_path: Path) -> None:
     """YAML 1.1 reads 1e-4 as a string; a config (or --set) that writes it so means the number."""
     data = tiny_config(tmp_path, lr="1e-4", steps="2E1")

@@ -74,6 +74,7 @@ class TrainSection:
     """epochs or steps (steps wins when > 0). schedule: paper (40 epochs, halve every 3 after the 25th, scaled
     to the run's length) | reference (x0.2 at 20/30 and 25/30) | cosine | constant. loss: l1 (the paper's) | l2.
     ema: decay, 0 = off. grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps.
+    amp / cpu_amp: bf16 autocast on CUDA / on the CPU (pays where the CPU has AMX: docs/training.md).
     init / zero_tail / zero_blocks / match_residual / bicubic_skip: where training starts (docs/training.md)."""
 
     epochs: float = 40
@@ -91,6 +92,7 @@ class TrainSection:
     log_every: int = 50
     deterministic: bool = False
     amp: bool = True
+    cpu_amp: bool = False
     threads: int = 0
     init: str | None = None
     zero_tail: bool = False

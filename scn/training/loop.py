@@ -337,7 +337,7 @@ class Trainer:
         self.model.train()
         self.started, start_step = time.perf_counter(), self.step
         running, count = 0.0, 0
-        amp = self.cuda and t.amp
+        amp = t.amp if self.cuda else t.cpu_amp
         with StopRequest() as stop:
             for x, y in loader:
                 lr = self.lr_at(self.step)
@@ -379,13 +379,13 @@ class Trainer:
         return stop.received is not None
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, lr: float, amp: bool) -> float:
-        """One optimiser step (and EMA update) on a batch; returns its loss."""
+        """One optimiser step (and EMA update) on a batch, under bf16 autocast where `amp`; returns its loss."""
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
         x, y = x.contiguous(memory_format=torch.channels_last), y.contiguous(memory_format=torch.channels_last)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+        with torch.autocast("cuda" if self.cuda else "cpu", dtype=torch.bfloat16, enabled=amp):
             loss = LOSS_FUNCTIONS[self.config.train.loss](self.wrapped(x).float(), y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
