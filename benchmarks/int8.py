@@ -1,9 +1,11 @@
-"""int8 against fp32 for every shipped model: PSNR on its dev sets (`scn benchmark --precision fp32 int8`, the
-path `scn restore --precision int8` takes) and the time and peak memory of the big restores, side by side in one
-run (each restore in a fresh process, fp32 then int8, one thread each; the int8 file made and cached before).
+"""int8 (or bf16) against fp32 for every shipped model: PSNR on its dev sets (`scn benchmark --precision fp32
+int8`, the path `scn restore --precision int8` takes) and the time and peak memory of the big restores, side by
+side in one run (each restore in a fresh process, fp32 then int8, one thread each; the int8 file made and cached
+before). `--precision bf16` measures bf16 autocast the same way (no marks: it is the user's choice).
 
     .venv/bin/python benchmarks/int8.py quality [--marks]   # resumable (runs/int8_quality.json keeps done models)
     .venv/bin/python benchmarks/int8.py speed [--repeats 2]
+    .venv/bin/python benchmarks/int8.py quality speed --precision bf16 [--models scn_denoise_rgb.sigma ...]
     .venv/bin/python benchmarks/int8.py variants      # what to quantize: the choices tried on scn_small_x2.bicubic
 
 Needs ../shared (or $SCN_SHARED) for the test sets; prints markdown tables for docs/speed.md.
@@ -49,19 +51,19 @@ def cpu_model() -> str:
     return f"{fields.get('Model name', platform.processor()).strip()} ({' '.join(flags)})"
 
 
-def quality(out: Path, marks: bool = False) -> None:
-    """Every shipped model on its dev sets in fp32 and int8; `marks`: write scn/weights/int8.json (the models whose
-    int8 loss on a dev set is above the limit are restored in fp32)."""
+def quality(out: Path, marks: bool = False, precision: str = "int8", models: list[str] | None = None) -> None:
+    """Every shipped model (or `models`) on its dev sets in fp32 and `precision`; `marks`: write
+    scn/weights/int8.json (the models whose int8 loss on a dev set is above the limit are restored in fp32)."""
     from scn.inference.int8 import LOSS_LIMIT_DB, MARKS_FILE
     from scn.tasks import get_task
 
     done = json.loads(out.read_text()) if out.is_file() else {}
     for name, (task, settings, sets, color) in DEV_SETS.items():
-        if name in done:
+        if name in done or (models and name not in models):
             continue
         rows_file = out.with_suffix(f".{name}.json")
         command = [sys.executable, "-m", "scn", "benchmark", "--task", task, SETTING_FLAG[task],
-                   *map(str, settings), "--data", *sets, "--method", name, "--precision", "fp32", "int8",
+                   *map(str, settings), "--data", *sets, "--method", name, "--precision", "fp32", precision,
                    "--no-progress", "--json", str(rows_file), *(["--color"] if color else [])]
         print(" ".join(command[2:]), flush=True)
         subprocess.run(command, check=True, cwd=ROOT)
@@ -69,13 +71,13 @@ def quality(out: Path, marks: bool = False) -> None:
         done[name] = [{k: r[k] for k in ("method", "dataset", "setting", "psnr", "ssim", "seconds")} for r in rows]
         out.write_text(json.dumps(done, indent=1))
         rows_file.unlink()
-    print("| model | set | setting | fp32 | int8 | int8 - fp32 |")
+    print(f"| model | set | setting | fp32 | {precision} | {precision} - fp32 |")
     print("|---|---|---:|---:|---:|---:|")
     worst: dict[str, tuple[float, str]] = {}
     for name, rows in done.items():
         task = DEV_SETS[name][0]
-        for r in (r for r in rows if not r["method"].endswith("@int8")):
-            q = next(x for x in rows if x["method"] == r["method"] + "@int8" and x["dataset"] == r["dataset"]
+        for r in (r for r in rows if "@" not in r["method"]):
+            q = next(x for x in rows if x["method"] == r["method"] + f"@{precision}" and x["dataset"] == r["dataset"]
                      and x["setting"] == r["setting"])
             loss = r["psnr"] - q["psnr"]
             where = f"{r['dataset']} {get_task(task).label(r['setting'])}"
@@ -112,24 +114,25 @@ print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_m
 """
 
 
-def speed(repeats: int) -> None:
+def speed(repeats: int, precision: str = "int8") -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "ORT_NUM_THREADS": "1"}
     print(f"CPU: {cpu_model()}; one thread; {time.strftime('%Y-%m-%d')}")
-    print("| restore | fp32 s | int8 s | fp32 / int8 | peak RSS fp32 / int8 (MB) |")
+    p = precision
+    print(f"| restore | fp32 s | {p} s | fp32 / {p} | peak RSS fp32 / {p} (MB) |")
     print("|---|---:|---:|---:|---:|")
     for label, args in [("2000x1500 -> 4000x3000, SR x2", ["sr", "2", "1500", "2000"]),
                         ("1000x750 colour denoise, sigma 25", ["denoise", "25", "750", "1000"])]:
         best: dict[str, tuple[float, float]] = {}
-        subprocess.run([sys.executable, "-c", CHILD, args[0], args[1], "64", "64", "int8"], capture_output=True,
+        subprocess.run([sys.executable, "-c", CHILD, args[0], args[1], "64", "64", p], capture_output=True,
                        check=True, cwd=ROOT, env=env)  # quantized (and cached) first: not timed, not measured
         for _ in range(repeats):
-            for precision in ("fp32", "int8"):
+            for precision in ("fp32", p):
                 lines = subprocess.run([sys.executable, "-c", CHILD, *args, precision], capture_output=True,
                                        text=True, check=True, cwd=ROOT, env=env).stdout.split("\n")
                 name, (seconds, rss) = lines[-3], map(float, lines[-2].split())
                 old = best.get(precision, (float("inf"), 0.0))
                 best[precision] = (min(old[0], seconds), max(old[1], rss))
-        (f, fm), (q, qm) = best["fp32"], best["int8"]
+        (f, fm), (q, qm) = best["fp32"], best[p]
         print(f"| {label} ({name}) | {f:.1f} | {q:.1f} | {f / q:.2f} | {fm:.0f} / {qm:.0f} |", flush=True)
 
 
@@ -195,17 +198,23 @@ def variants() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("quality", "speed", "variants"))
-    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "int8_quality.json")
+    parser.add_argument("what", nargs="+", choices=("quality", "speed", "variants"))
+    parser.add_argument("--precision", choices=("int8", "bf16"), default="int8", help="against fp32")
+    parser.add_argument("--models", nargs="+", default=None, help="quality: these shipped models only")
+    parser.add_argument("--out", type=Path, default=None, help="quality: default runs/PRECISION_quality.json")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--marks", action="store_true", help="quality: write scn/weights/int8.json from the results")
     args = parser.parse_args()
-    if args.what == "quality":
-        quality(args.out, args.marks)
-    elif args.what == "speed":
-        speed(args.repeats)
-    else:
-        variants()
+    if args.marks and args.precision != "int8":
+        parser.error("--marks writes the int8 marks; it needs --precision int8")
+    for what in args.what:
+        if what == "quality":
+            quality(args.out or ROOT / "runs" / f"{args.precision}_quality.json", args.marks, args.precision,
+                    args.models)
+        elif what == "speed":
+            speed(args.repeats, args.precision)
+        else:
+            variants()
 
 
 if __name__ == "__main__":

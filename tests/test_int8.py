@@ -104,7 +104,7 @@ def test_precision_is_checked_with_one_line(tmp_path: Path, capsys: pytest.Captu
     from PIL import Image
 
     Image.fromarray(demo_photo()[:64, :64]).save(tmp_path / "a.png")
-    for args, match in [(["--precision", "int4"], "precision 'int4' is not allowed; choose one of fp32, int8"),
+    for args, match in [(["--precision", "int4"], "precision 'int4' is not allowed; choose one of fp32, bf16, int8"),
                         (["--precision", "int8", "--half"], "--precision int8 quantizes the model itself")]:
         assert main(["restore", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--task", "sr",
                      *args]) == 2

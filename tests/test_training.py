@@ -728,14 +728,9 @@ def test_cpu_amp_runs_the_forward_in_bf16_and_keeps_weights_fp32(tmp_path: Path,
 
 def test_train_suggests_cpu_amp_where_the_cpu_has_amx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture) -> None:
-    """AMX is read from cpuinfo's flags; with it and cpu_amp off, `scn train` says the setting once, on stderr."""
+    """With bf16 matrix units (AMX) and cpu_amp off, a finished `scn train` says the setting once, on stderr."""
     from scn.cli import train_cmd
 
-    info = tmp_path / "cpuinfo"
-    info.write_text("flags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
-    assert train_cmd.cpu_has_amx(info)
-    info.write_text("flags\t\t: fpu avx512f avx512_bf16\n")  # AVX-512 BF16 alone (AMD EPYC): no gain measured
-    assert not train_cmd.cpu_has_amx(info) and not train_cmd.cpu_has_amx(tmp_path / "absent")
     monkeypatch.setattr(train_cmd, "cpu_has_amx", lambda: True)
     for cpu_amp, said in [(False, True), (True, False)]:
         cfg = write_config(tmp_path, tiny_config(tmp_path, "denoise", cpu_amp=cpu_amp, steps=2), f"c{cpu_amp}.yaml")

@@ -45,8 +45,8 @@ def add_parser(sub: Any) -> None:
                         "fed are printed and in the JSON)")
     p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble for networks (the paper's SCN+)")
     p.add_argument("--precision", nargs="+", default=["fp32"], metavar="P",
-                   help="fp32 and / or int8: score models of the family in each (int8 rows are labelled @int8; "
-                        "the restore path's quantized model, scn/inference/int8.py)")
+                   help="fp32, bf16 and / or int8: score models of the family in each (rows labelled @bf16, "
+                        "@int8: the restore path's autocast and quantized model)")
     p.add_argument("--rows-from", nargs="+", default=[], metavar="FILE",
                    help="add the rows earlier --json runs wrote (same task, --color and --clip) for the sets and "
                         "settings scored here: a slow method (bm3d) is scored once")
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 break
             if precision != "fp32":
                 if not (isinstance(method, NetworkMethod) and method.family):
-                    continue  # int8 applies to the models of the family; the others are scored once
+                    continue  # bf16 and int8 apply to the models of the family; the others are scored once
                 method.precision, method.label = precision, f"{method.label}@{precision}"
             methods.append(method)
     if not methods and not args.rows_from:

@@ -42,10 +42,11 @@ def add_parser(sub: Any) -> None:
                    help="onnxruntime runs a model exported by `scn export` (--model FILE.onnx)")
     p.add_argument("--ensemble", action="store_true", help="x8 flips/rotations averaged (slower, a bit better)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (faster on big images)")
-    p.add_argument("--precision", default="fp32", metavar="{fp32,int8}",
-                   help="int8: the model quantized to 8-bit integers and run by ONNX Runtime on the CPU (the SR "
-                        "models: 4x faster here, within 0.05 dB; models that lose more run in fp32 with a note; "
-                        "docs/speed.md); default fp32")
+    p.add_argument("--precision", default="fp32", metavar="{fp32,bf16,int8}",
+                   help="bf16: convolutions in bf16 (autocast), for a CPU with AMX (Intel Xeon 4th gen on) or CUDA; "
+                        "elsewhere fp32 with a note. int8: the model quantized to 8-bit integers and run by ONNX "
+                        "Runtime on the CPU (models that lose more than 0.05 dB run in fp32 with a note). Speed and "
+                        "quality of each: docs/speed.md; default fp32")
     p.add_argument("--tile", type=int, help="tile size in input pixels (0: never tile; default: automatic)")
     p.add_argument("--tile-overlap", type=int, help="overlap between tiles (default: the coarsest level's field)")
     p.add_argument("--max-memory", type=float, default=DEFAULT_MAX_MEMORY / 1e9, metavar="GB",
@@ -83,6 +84,8 @@ def check_options(args: argparse.Namespace) -> None:
     if args.precision == "int8" and (args.backend == "onnxruntime" or args.half or args.compile):
         raise ScnError("--precision int8 quantizes the model itself and runs it with ONNX Runtime; drop --backend, "
                        "--half and --compile")
+    if args.precision == "bf16" and (args.backend == "onnxruntime" or args.half):
+        raise ScnError("--precision bf16 runs the PyTorch model under bf16 autocast; drop --backend and --half")
     if args.overwrite and args.skip_existing:
         raise ScnError("--overwrite and --skip-existing contradict each other; choose one")
     args.task.check_luma_only(args.luma_only, model_given=bool(args.model))

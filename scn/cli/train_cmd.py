@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from pathlib import Path
 from typing import Any
 
+from ..cpu import cpu_has_amx
 from ..training import Trainer, load_config
 
 
@@ -27,22 +27,10 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def cpu_has_amx(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
-    """Whether the CPU multiplies bf16 matrices in hardware (Intel AMX), where train.cpu_amp pays; False where
-    Linux's cpuinfo is not there to say."""
-    try:
-        return "amx_bf16" in Path(cpuinfo).read_text().split()
-    except OSError:
-        return False
-
-
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.set)
     trainer = Trainer(config, args.out, resume=args.resume, device=args.device, time_budget_s=args.time_budget,
                       progress=not args.no_progress)
-    if trainer.dist.main and not trainer.cuda and not config.train.cpu_amp and cpu_has_amx():
-        print("scn train: this CPU has bf16 matrix units (AMX); --set train.cpu_amp=true trains about 3x faster "
-              "(docs/training.md)", file=sys.stderr)
     final = trainer.run()
     if trainer.stop_signal is not None:
         name = signal.Signals(trainer.stop_signal).name
@@ -52,4 +40,7 @@ def run(args: argparse.Namespace) -> int:
         return 128 + trainer.stop_signal
     if trainer.dist.main:
         print(f"wrote {final} (step {trainer.step}, best val PSNR {trainer.best_psnr:.3f} dB)")
+        if not trainer.cuda and not config.train.cpu_amp and cpu_has_amx():
+            print("scn train: this CPU has bf16 matrix units (AMX); --set train.cpu_amp=true trains about 3x "
+                  "faster (docs/training.md)", file=sys.stderr)
     return 0

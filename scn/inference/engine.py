@@ -15,6 +15,7 @@ from torch import nn
 
 from ..archs import RestorationNet, with_noise_map
 from ..config import ModelConfig
+from ..cpu import cpu_has_amx, cpu_has_int8_dot
 from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
 from ..data.noise_level import estimate_sigma
 from ..data.resize import imresize
@@ -23,14 +24,16 @@ from ..layers.conv import inference_copy
 from ..progress import Progress
 from .ensemble import self_ensemble
 from .images import Picture, image_from_tensor, tensor_from_image
-from .int8 import check_precision, cpu_has_int8_dot, fp32_only, int8_model
+from .int8 import check_precision, fp32_only, int8_model
 from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
 
 
 INT8_MEMORY_SHARE = 0.25  # of the memory budget an int8 restore sizes its tiles by (at_precision)
 NO_INT8_CPU = ("this CPU has no 8-bit multiply-add instructions (AVX2, VNNI or Arm dot product): restoring in "
                "fp32")
-_SAID: set[str] = set()  # the int8 notes said (once per process)
+NO_BF16_CPU = ("this CPU has no bf16 matrix units (Intel AMX), where bf16 would be slower than fp32: restoring in "
+               "fp32")
+_SAID: set[str] = set()  # the precision notes said (once per process)
 
 
 class TilingWarning(ScnWarning):
@@ -58,7 +61,7 @@ class Restorer:
                  device: str = "cpu", half: bool = False, ensemble: bool = False, tile: int | None = None,
                  tile_overlap: int | None = None, max_memory: float = DEFAULT_MAX_MEMORY, progress: bool = False,
                  compile: bool = False, on_tile: Callable[[int, int], None] | None = None,
-                 noise_level: float | None = None) -> None:
+                 noise_level: float | None = None, bf16: bool = False) -> None:
         if isinstance(model, RestorationNet):
             config = model.config
         if footprint is None:
@@ -69,13 +72,15 @@ class Restorer:
             raise ValueError("Restorer needs a model or a forward function")
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ScnError(f"device {device!r} asked for, but no CUDA device is available; use the CPU")
+        if half and bf16:
+            raise ScnError("half (fp16 weights) and bf16 (autocast) are two precisions; choose one")
         if half and not device.startswith("cuda"):
             raise ScnError("half precision needs a CUDA device (fp16 is slow or unsupported on the CPU)")
         self.config, self.footprint = config, footprint
         self.told = config is not None and config.noise_map  # a denoiser told the noise level (its map)
         self.noise_level = noise_level if self.told else None
         self.estimated_level: float | None = None  # the level estimated for the last picture, when none was given
-        self.device, self.half, self.ensemble = device, half, ensemble
+        self.device, self.half, self.ensemble, self.bf16 = device, half, ensemble, bf16
         self.tile, self.max_memory, self.progress, self.on_tile = tile, max_memory, progress, on_tile
         self.overlap = footprint.overlap if tile_overlap is None else tile_overlap
         self._model: nn.Module | None = None
@@ -93,19 +98,24 @@ class Restorer:
 
     @classmethod
     def at_precision(cls, model: RestorationNet, precision: str = "fp32", **options: Any) -> "Restorer":
-        """A restorer of `model` in `precision`: fp32 (PyTorch), or int8 (its quantized ONNX file run by ONNX
-        Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a CPU without 8-bit
-        multiply-adds. `options` as for the constructor."""
+        """A restorer of `model` in `precision`: fp32 (PyTorch); bf16 (PyTorch under bf16 autocast: weights
+        fp32, convolutions in bf16), which falls back to fp32 with a note on a CPU without AMX; or int8 (its
+        quantized ONNX file run by ONNX Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a
+        CPU without 8-bit multiply-adds. `options` as for the constructor."""
+        on_cpu = options.get("device", "cpu").startswith("cpu")
         check_precision(precision, options.get("device", "cpu"))
+        reason = None
         if precision == "int8":
             reason = fp32_only(model.shipped_name) or (None if cpu_has_int8_dot() else NO_INT8_CPU)
-            if reason:
-                if reason not in _SAID:  # once per process
-                    _SAID.add(reason)
-                    warnings.warn(ScnWarning(reason), stacklevel=2)
-                precision = "fp32"
-        if precision == "fp32":
-            return cls(model, **options)
+        elif precision == "bf16" and on_cpu and not cpu_has_amx():
+            reason = NO_BF16_CPU
+        if reason:
+            if reason not in _SAID:  # once per process
+                _SAID.add(reason)
+                warnings.warn(ScnWarning(reason), stacklevel=2)
+            precision = "fp32"
+        if precision in ("fp32", "bf16"):
+            return cls(model, bf16=precision == "bf16", **options)
         options.pop("compile", None)
         options.pop("half", None)
         # ONNX Runtime holds more per tile than PyTorch, and ran big tiles slower: on the 2000x1500 x2 restore
@@ -128,7 +138,7 @@ class Restorer:
         if self._forward is not None:
             return self._forward(x)
         assert self._model is not None
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast(torch.device(self.device).type, torch.bfloat16, enabled=self.bf16):
             x = x.to(self.device, torch.float16 if self.half else torch.float32)
             return self._model(x.contiguous(memory_format=torch.channels_last)).float()
 

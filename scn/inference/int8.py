@@ -31,28 +31,12 @@ from ..errors import ScnError
 from ..version import __version__
 from .export import CONFIG_KEY, export_onnx
 
-PRECISIONS = ("fp32", "int8")
+PRECISIONS = ("fp32", "bf16", "int8")
 QUANTIZED_OPS = ["Conv", "Relu"]
 PRECISION_KEY = "scn_precision"
 CALIBRATION_CROPS = 16
 CALIBRATION_SIZE = 64  # of the network's input (LR for SR)
 _LUMA = np.array([65.481, 128.553, 24.966])
-
-
-def cpu_has_int8_dot() -> bool:
-    """Whether this CPU has the 8-bit multiply-add instructions ONNX Runtime's integer kernels are built on
-    (x86: AVX2 vpmaddubsw, AVX-512 VNNI, AVX-VNNI; Arm: the dot product extension)."""
-    if os.environ.get("SCN_INT8_CPU") in ("0", "1"):  # tests and users can say what the probe cannot see
-        return os.environ["SCN_INT8_CPU"] == "1"
-    try:
-        text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return sys.platform == "darwin"  # Apple silicon has the dot product extension
-    flags = set()
-    for line in text.splitlines():
-        if line.startswith(("flags", "Features")):
-            flags |= set(line.split(":", 1)[1].split())
-    return bool(flags & {"avx2", "avx512_vnni", "avx_vnni", "asimddp"})
 
 
 MARKS_FILE = Path(__file__).resolve().parents[1] / "weights" / "int8.json"
@@ -72,7 +56,7 @@ def fp32_only(name: str | None) -> str | None:
 
 
 def check_precision(precision: str, device: str = "cpu") -> str:
-    """`precision` checked: fp32 or int8 (int8 on the CPU only)."""
+    """`precision` checked: fp32, bf16 (autocast; pays on CUDA and on a CPU with AMX) or int8 (CPU only)."""
     if precision not in PRECISIONS:
         raise ScnError(f"precision {precision!r} is not allowed; choose one of {', '.join(PRECISIONS)}")
     if precision == "int8" and not device.startswith("cpu"):
