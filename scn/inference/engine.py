@@ -53,7 +53,8 @@ class Restorer:
     model (denoise, JPEG) on a colour picture works on BT.601 Y and keeps Cb/Cr (bicubic-upscaled for SR).
     Alpha is resized bicubically on its own (SR) or kept (restoration). `noise_level`: the sigma (0-255 scale)
     a denoiser with a noise-level input (`noise_map`) is told; None: estimated from each picture
-    (`scn.data.noise_level`, Chen et al. 2015) and kept in `estimated_level`; other models ignore it.
+    (`scn.data.noise_level`, Chen et al. 2015) and kept in `estimated_level`; other models ignore it. `bf16`: the
+    network runs under bf16 autocast (`at_precision` decides where that pays).
     """
 
     def __init__(self, model: nn.Module | None = None, *, config: ModelConfig | None = None,
