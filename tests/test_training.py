@@ -299,6 +299,21 @@ def test_damaged_states_and_weights_are_one_line_errors(tmp_path: Path, capsys) 
     assert len(err) == 1 and f"{weights}: damaged: its weights fail their checksum" in err[0]
 
 
+def test_a_resumed_run_keeps_its_length_and_says_so_when_the_config_asks_another(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A run's schedule is fixed when it starts: resumed with another train.steps it ends where it planned to, and
+    says so on stderr (once, not silently)."""
+    cfg, out = write_config(tmp_path, tiny_config(tmp_path, steps=8, val_every=100)), tmp_path / "run"
+    assert main(["train", str(cfg), "--out", str(out), "--no-progress", "--set", "train.steps=4"]) == 0
+    capsys.readouterr()
+    state = load_state(out / "checkpoint.pt")
+    assert state["step"] == state["total_steps"] == 4
+    assert main(["train", str(cfg), "--out", str(out), "--resume", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("the run keeps the length it started with, 4 steps") == 1 and "asks 8" in err
+    assert load_state(out / "checkpoint.pt")["step"] == 4
+
+
 def test_budgeted_run_resumed_with_more_time_trains_past_its_first_plan(tmp_path: Path) -> None:
     """--time-budget plans the total from the measured speed; a resume with a new budget plans anew (it used to
     stop at the first invocation's total, with the LR still high) and ends with its schedule run out."""

@@ -317,9 +317,14 @@ class Trainer:
             state, note = load_latest_state(state_path)
             if note and self.dist.main:
                 print(f"scn train: {note}", file=sys.stderr)
+            planned = self.total_steps
             self.load(state)
             if self.time_budget_s > 0:
                 self.plan_resumed_budget()
+            elif planned != self.total_steps and self.dist.main:
+                print(f"scn train: the run keeps the length it started with, {self.total_steps:,} steps, and its "
+                      f"schedule; the config now asks {planned:,} (start a new run, with train.init, for another "
+                      "length)", file=sys.stderr)
             if self.dist.main:
                 self.truncate_log()
         elif self.dist.main and state_path.exists():
