@@ -1,5 +1,6 @@
 """bf16 inference (`--precision bf16`: the PyTorch model under bf16 autocast): agreement with fp32, the fallback on
-a CPU without bf16 matrix units, the options' checks, and the CPU probe (scn/cpu.py)."""
+a CPU without bf16 matrix units (and int8's without 8-bit multiply-adds), the options' checks, and the CPU probe
+(scn/cpu.py)."""
 
 from __future__ import annotations
 
@@ -41,15 +42,19 @@ def test_bf16_agrees_with_fp32_and_did_run_in_bf16(monkeypatch: pytest.MonkeyPat
     assert 45 < psnr(bf16, fp32) < 100
 
 
-def test_a_cpu_without_amx_falls_back_to_fp32_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("precision, variable, note", [("bf16", "SCN_BF16_CPU", "no bf16 matrix units"),
+                                                     ("int8", "SCN_INT8_CPU", "no 8-bit multiply-add instructions")])
+def test_a_cpu_that_would_not_gain_falls_back_to_fp32_with_a_note(monkeypatch: pytest.MonkeyPatch, precision: str,
+                                                                  variable: str, note: str) -> None:
+    """bf16 without AMX, int8 without 8-bit multiply-adds: the fp32 restorer, the same output, and a note."""
     import scn.inference.engine as engine
 
-    monkeypatch.setenv("SCN_BF16_CPU", "0")
+    monkeypatch.setenv(variable, "0")
     monkeypatch.setattr(engine, "_SAID", set())
     model = scn.create_model("scn_small_x2", num_blocks=2, num_features=8, width=2).eval()
-    with pytest.warns(ScnWarning, match="no bf16 matrix units"):
-        restorer = Restorer.at_precision(model, "bf16", tile=0)
-    assert not restorer.bf16
+    with pytest.warns(ScnWarning, match=note):
+        restorer = Restorer.at_precision(model, precision, tile=0)
+    assert not restorer.bf16 and restorer._forward is None
     pic = Picture(demo_photo()[:40, :48].astype(np.float32) / 255)
     assert np.array_equal(restorer.restore(pic).color, Restorer(model, tile=0).restore(pic).color)
 

@@ -1,5 +1,5 @@
-"""int8 inference (scn/inference/int8.py): agreement with fp32 for one shipped model per task, tiles, the CPU
-fallback, the option's checks, and `scn export --int8`."""
+"""int8 inference (scn/inference/int8.py): agreement with fp32 for one shipped model per task, tiles, the fp32-only
+marks, the option's checks, and `scn export --int8` (the fallback on a CPU without 8-bit multiply-adds: test_bf16)."""
 
 from __future__ import annotations
 
@@ -68,18 +68,6 @@ def test_int8_tiles_match_whole_as_fp32_tiles_do() -> None:
     whole = eight_bit(Restorer.at_precision(model, "int8", tile=0).restore(pic).color)
     tiled = eight_bit(Restorer.at_precision(model, "int8", tile=48).restore(pic).color)
     assert psnr(tiled, whole) > 50 and np.abs(tiled - whole).max() <= 2
-
-
-def test_a_cpu_without_8_bit_instructions_falls_back_to_fp32_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    import scn.inference.engine as engine
-
-    monkeypatch.setenv("SCN_INT8_CPU", "0")
-    monkeypatch.setattr(engine, "_SAID", set())
-    model = scn.create_model("scn_small_x2", num_blocks=2, num_features=8, width=2).eval()
-    with pytest.warns(ScnWarning, match="no 8-bit multiply-add instructions"):
-        restorer = Restorer.at_precision(model, "int8", tile=0)
-    pic = crop()
-    assert np.array_equal(restorer.restore(pic).color, Restorer(model, tile=0).restore(pic).color)
 
 
 def test_a_shipped_model_marked_fp32_only_is_restored_in_fp32_with_its_measured_loss(
