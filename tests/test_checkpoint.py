@@ -109,10 +109,11 @@ def test_weights_that_do_not_match_the_config(tmp_path: Path) -> None:
                                   "scn_jpeg_unshared_avgpool"])
 def test_checkpoints_saved_before_the_restructuring_load_and_give_the_same_outputs(name: str) -> None:
     """tests/data/checkpoints_v1: tiny models saved by commit 95bdba9 (before tasks became objects and
-    architectures their fields' owners), with their outputs on fixed inputs then."""
+    architectures their fields' owners), with their outputs on fixed inputs then. Within a few float32 steps of
+    outputs up to ~2 (CPUs' convolution kernels sum in other orders: 1.4e-6 on an Intel Xeon with AMX)."""
     folder = Path(__file__).parent / "data" / "checkpoints_v1"
     model = scn.load_model(folder / f"{name}.safetensors")
     saved = np.load(folder / f"{name}.npz")
     with torch.no_grad():
         output = model(torch.from_numpy(saved["input"])).numpy()
-    assert output.shape == saved["output"].shape and np.abs(output - saved["output"]).max() < 1e-6
+    assert output.shape == saved["output"].shape and np.abs(output - saved["output"]).max() < 1e-5
