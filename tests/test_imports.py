@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scn"
 
 # Bottom to top; a module may import from its own layer or any earlier one. Longest prefix wins.
 LAYERS: list[tuple[str, ...]] = [
-    ("scn.version", "scn.errors", "scn.atomic", "scn.allocator", "scn.progress"),
+    ("scn.version", "scn.errors", "scn.atomic", "scn.allocator", "scn.cpu", "scn.progress"),
     ("scn.layers",),
     ("scn.data",),
     ("scn.metrics",),
