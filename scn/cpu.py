@@ -41,9 +41,9 @@ def cpu_has_int8_dot(cpuinfo: str | Path = CPUINFO) -> bool:
 
 
 def cpu_has_amx(cpuinfo: str | Path = CPUINFO) -> bool:
-    """Whether this CPU multiplies bf16 matrices in hardware (Intel AMX), where bf16 convolutions pay: 3.2x a
-    training step and 3x a restore on an Intel Xeon with it (docs/speed.md); AVX-512 BF16 alone (AMD EPYC) gave
-    training no gain."""
+    """Whether this CPU multiplies bf16 matrices in hardware (Intel AMX), where bf16 convolutions pay: 2.86x a
+    training step and 2.1-2.3x a restore on an Intel Xeon with it (docs/speed.md); AVX-512 BF16 alone (AMD EPYC)
+    gave training no gain."""
     told = _told("SCN_BF16_CPU")
     if told is not None:
         return told

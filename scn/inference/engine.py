@@ -31,8 +31,7 @@ from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
 INT8_MEMORY_SHARE = 0.25  # of the memory budget an int8 restore sizes its tiles by (at_precision)
 NO_INT8_CPU = ("this CPU has no 8-bit multiply-add instructions (AVX2, VNNI or Arm dot product): restoring in "
                "fp32")
-NO_BF16_CPU = ("this CPU has no bf16 matrix units (Intel AMX), where bf16 would be slower than fp32: restoring in "
-               "fp32")
+NO_BF16_CPU = ("this CPU has no bf16 matrix units (Intel AMX), which bf16's speed-up needs: restoring in fp32")
 _SAID: set[str] = set()  # the precision notes said (once per process)
 
 
@@ -103,12 +102,12 @@ class Restorer:
         fp32, convolutions in bf16), which falls back to fp32 with a note on a CPU without AMX; or int8 (its
         quantized ONNX file run by ONNX Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a
         CPU without 8-bit multiply-adds. `options` as for the constructor."""
-        on_cpu = options.get("device", "cpu").startswith("cpu")
-        check_precision(precision, options.get("device", "cpu"))
+        device = options.get("device", "cpu")
+        check_precision(precision, device)
         reason = None
         if precision == "int8":
             reason = fp32_only(model.shipped_name) or (None if cpu_has_int8_dot() else NO_INT8_CPU)
-        elif precision == "bf16" and on_cpu and not cpu_has_amx():
+        elif precision == "bf16" and device.startswith("cpu") and not cpu_has_amx():
             reason = NO_BF16_CPU
         if reason:
             if reason not in _SAID:  # once per process
