@@ -27,8 +27,8 @@ def test_shipped_names_and_their_older_names_resolve_to_one_entry() -> None:
         differs = {k for k, v in source.config.to_dict().items()
                    if scn.get_config(entry.arch_name).to_dict()[k] != v}
         # and the image mean of a colour model started from a gray one (train.init: colour_from_gray), and the
-        # noise-level input of a model told the level
-        allowed = {"align_corners", "image_mean"} | ({"noise_map"} if entry.told_level else set())
+        # noise-level input of a model told the level (and that input's gain)
+        allowed = {"align_corners", "image_mean"} | ({"noise_map", "noise_map_gain"} if entry.told_level else set())
         assert differs <= allowed, (entry.name, differs)
 
 

@@ -861,17 +861,18 @@ def test_a_blind_denoiser_grown_a_noise_map_starts_as_itself_at_every_level() ->
 
 
 def test_a_denoiser_told_the_level_moved_to_another_map_gain_computes_the_same_at_every_level() -> None:
-    """train.init of the shipped conditioned colour denoiser into the same network with noise_map_gain 8: the map's
-    weight is divided by 8, so at step 0 it restores exactly as before at every level, and the gain is really
-    applied (the map's weight moved alone changes the output)."""
+    """train.init of the shipped conditioned colour denoiser into the same network with another noise_map_gain
+    (8 from 1, or 1 from 8 for the gain-8 stages shipped since): the map's weight is scaled by the gains' ratio, so
+    at step 0 it restores exactly as before at every level, and the gain is really applied (the map's weight moved
+    alone changes the output)."""
     from scn.archs import with_noise_map
     from scn.models import create_model
     from scn.training.loop import init_from
     from scn.training.starts import noise_map_regained
 
     source = scn.resolve("scn_denoise_rgb.sigma").load().eval()
-    assert source.config.noise_map_gain == 1.0  # files written before the field read as gain 1
-    gained = create_model("scn_denoise_rgb", **{**source.config.to_dict(), "noise_map_gain": 8.0}).eval()
+    other_gain = 8.0 if source.config.noise_map_gain == 1.0 else 1.0
+    gained = create_model("scn_denoise_rgb", **{**source.config.to_dict(), "noise_map_gain": other_gain}).eval()
     assert init_from(gained, source) == []
     x = torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
