@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import os
 import signal
 import subprocess
@@ -868,9 +869,16 @@ def test_a_denoiser_told_the_level_moved_to_another_map_gain_computes_the_same_a
     from scn.archs import with_noise_map
     from scn.models import create_model
     from scn.training.loop import init_from
+    from scn.checkpoint import read_config, read_metadata
     from scn.training.starts import noise_map_regained
+    from scn.zoo import WEIGHTS_DIR
 
     source = scn.resolve("scn_denoise_rgb.sigma").load().eval()
+    path = WEIGHTS_DIR / "scn_denoise_rgb.sigma.safetensors"
+    metadata = read_metadata(path)
+    written_before = {k: v for k, v in json.loads(metadata["config"]).items() if k != "noise_map_gain"}
+    older = read_config(path, {**metadata, "config": json.dumps(written_before)})
+    assert older.noise_map_gain == 1.0  # files written before the field read as gain 1
     other_gain = 8.0 if source.config.noise_map_gain == 1.0 else 1.0
     gained = create_model("scn_denoise_rgb", **{**source.config.to_dict(), "noise_map_gain": other_gain}).eval()
     assert init_from(gained, source) == []
