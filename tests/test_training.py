@@ -607,10 +607,11 @@ def test_scales_add_each_image_down_scaled_by_matlab_bicubic(tmp_path: Path, cap
             config_from_dict(data)
 
 
-def patches_off_and_on(data: dict, key: str, value: float, n: int = 40) -> list[tuple[tuple, tuple]]:
-    """The first `n` training patches of config `data` with data.KEY off and at `value`, pair by pair."""
+def patches_off_and_on(data: dict, key: str, value: float, n: int = 40,
+                       section: str = "data") -> list[tuple[tuple, tuple]]:
+    """The first `n` training patches of config `data` with SECTION.KEY off and at `value`, pair by pair."""
     on = copy.deepcopy(data)
-    on["data"][key] = value
+    on[section][key] = value
     plain, mixed = config_from_dict(data), config_from_dict(on)
     images = load_training_images(plain)
     off_patches, on_patches = PatchDataset(plain, images), PatchDataset(mixed, images)
@@ -665,6 +666,34 @@ def test_clipped_fraction_stores_that_share_of_noisy_patches_as_8_bit_files_do(t
     jpeg["data"]["clipped_fraction"] = 0.2
     with pytest.raises(scn.ConfigError, match="adds no noise"):
         config_from_dict(jpeg)
+
+
+def test_focus_fraction_draws_that_share_of_levels_from_the_focus_range(tmp_path: Path) -> None:
+    """task.focus_fraction: that share of patches take their level from task.focus (the same uniform draw scaled
+    into it, so the noise is the same draw scaled to the new level), the rest and every clean patch as with it
+    off; focus must lie inside the trained range and is needed by a fraction above 0."""
+    data = tiny_config(tmp_path, "denoise")
+    data["task"]["sigma"] = [0, 60]
+    data["task"]["focus"] = [0, 10]
+    data["model"]["overrides"] = {**data["model"].get("overrides", {}), "noise_map": True}
+    focused = 0
+    for (x0, y0), (x1, y1) in patches_off_and_on(data, "focus_fraction", 0.5, section="task"):
+        assert torch.equal(y0, y1)
+        level0, level1 = float(x0[-1, 0, 0]) * 255, float(x1[-1, 0, 0]) * 255
+        if torch.equal(x0, x1):
+            continue
+        focused += 1
+        assert level1 == pytest.approx(level0 / 6, rel=1e-5) and level1 <= 10 + 1e-4
+        assert torch.allclose((x1[:-1] - y1).double(), (x0[:-1] - y0).double() / 6, atol=1e-5)
+    assert 10 <= focused <= 30
+    for task, match in [({"focus_fraction": 1.5}, "must be in \\[0, 1\\]"),
+                        ({"focus": None, "focus_fraction": 0.3}, "needs task.focus"),
+                        ({"focus": [50, 80], "focus_fraction": 0.3}, "inside the trained range"),
+                        ({"focus": [5], "focus_fraction": 0.3}, "pair")]:
+        bad = copy.deepcopy(data)
+        bad["task"].update(task)
+        with pytest.raises(scn.ConfigError, match=match):
+            config_from_dict(bad)
 
 
 def test_colour_jpeg_crops_on_the_chroma_block_grid(tmp_path: Path) -> None:

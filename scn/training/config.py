@@ -34,13 +34,18 @@ class ModelSection:
 @dataclass
 class TaskSection:
     """type: sr | denoise | jpeg. scale (SR). sigma: a number or [low, high] (blind, drawn per patch).
-    quality: a number or [low, high]. val_setting: the sigma / quality validation uses (blind models)."""
+    quality: a number or [low, high]. val_setting: the sigma / quality validation uses (blind models).
+    focus / focus_fraction: a [low, high] part of the level range that this share of the patches draws its level
+    from (the rest from the whole range), so a model trained for a range spends more steps where it is weakest
+    (0 = off: every level drawn from the whole range)."""
 
     type: str = "sr"
     scale: int = 2
     sigma: Any = 25
     quality: Any = 10
     val_setting: int | None = None
+    focus: list[float] | None = None
+    focus_fraction: float = 0.0
 
 
 @dataclass
@@ -141,6 +146,21 @@ class TrainConfig:
         if self.task.val_setting is not None and not task.resizes:
             return int(self.task.val_setting)
         return task.validation_setting(*self.setting_range)
+
+
+def _check_focus(task: TaskSection, low: float, high: float) -> None:
+    """task.focus must be a [low, high] pair inside the level range, named where focus_fraction is not 0."""
+    if not 0.0 <= task.focus_fraction <= 1.0:
+        raise ConfigError(f"task.focus_fraction={task.focus_fraction} must be in [0, 1] (0 switches it off)")
+    if task.focus is None:
+        if task.focus_fraction > 0:
+            raise ConfigError("task.focus_fraction needs task.focus: the [low, high] part of the range to draw from")
+        return
+    focus = task.focus
+    if (len(focus) != 2 or not all(isinstance(v, (int, float)) for v in focus)
+            or not low <= focus[0] <= focus[1] <= high or low == high):
+        raise ConfigError(f"task.focus={focus!r} must be a [low, high] pair inside the trained range "
+                          f"{low:g}..{high:g} (a model trained for a range of levels)")
 
 
 def _check_type(path: str, value: Any, annotation: Any) -> Any:
@@ -304,6 +324,7 @@ def validate(c: TrainConfig) -> None:
     if not task.resizes and not task.limits[0] <= low <= high <= task.limits[1]:
         raise ConfigError(f"task.{task.setting}={getattr(c.task, task.setting)!r} must lie in "
                           f"{task.limits[0]:g}..{task.limits[1]:g}")
+    _check_focus(c.task, low, high)
     if not c.data.train:
         raise ConfigError("data.train is empty: give one or more folders of clean training images")
     for name in ("patch_size", "batch_size", "patches_per_image"):

@@ -125,6 +125,8 @@ class PatchDataset(Dataset):
         self.gray_fraction = config.data.gray_fraction
         self.clipped_fraction = config.data.clipped_fraction
         self.noise_map = config.model_config.noise_map  # a denoiser told its level: the map beside the picture
+        self.focus = config.task.focus
+        self.focus_fraction = config.task.focus_fraction
         self.lrs: list[np.ndarray] = []
         if self.scale > 1:  # LR images made once per image (MATLAB bicubic), patches cut from both
             cache = Path(config.data.cache_dir) if config.data.cache_dir else default_cache_dir()
@@ -134,8 +136,8 @@ class PatchDataset(Dataset):
         return len(self.images) * self.config.data.patches_per_image
 
     def draw(self, epoch: int, index: int, stream: int) -> float:
-        """U[0, 1) from a stream of its own (1: gray, 2: clipped), so turning gray_fraction or clipped_fraction on
-        changes no crop and no noise."""
+        """U[0, 1) from a stream of its own (1: gray, 2: clipped, 3: focus), so turning gray_fraction,
+        clipped_fraction or focus_fraction on changes no crop (and the first two no noise)."""
         return float(np.random.default_rng([self.config.train.seed, epoch, index, stream]).random())
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -157,7 +159,10 @@ class PatchDataset(Dataset):
         (clean,) = _augment([image[y:y + p, x:x + p]], int(rng.integers(8)))
         if self.gray_fraction > 0 and self.draw(epoch, index, 1) < self.gray_fraction:
             clean = np.repeat(to_uint8(clean @ FULL_RANGE_LUMA)[..., None], 3, axis=2)
-        level = self.task.draw_setting(rng, self.low, self.high)
+        low, high = self.low, self.high
+        if self.focus_fraction > 0 and self.draw(epoch, index, 3) < self.focus_fraction:
+            low, high = self.focus  # one draw either way: the rest of the patch's randomness stays as it was
+        level = self.task.draw_setting(rng, low, high)
         degraded = self.task.degrade(clean, level, rng)
         if self.clipped_fraction > 0 and self.draw(epoch, index, 2) < self.clipped_fraction:
             degraded = clip_to_8_bits(degraded)  # as a noisy photo file holds it; told the sigma added all the same
