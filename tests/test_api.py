@@ -66,7 +66,8 @@ def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo
     assert colour_zoo.channels == 3 and colour_zoo.told_level
     assert scn.resolve("scn", "denoise", 30, channels=3).label == colour_zoo.name == "scn_denoise_rgb.sigma"
     assert scn.resolve("scn", "denoise", None, channels=3).label == colour_zoo.name
-    assert scn.resolve("scn", "denoise", 25, channels=3).label == "scn_denoise_rgb.s25"  # the fixed-level one
+    assert scn.resolve("scn", "denoise", 25, channels=3).label == colour_zoo.name  # the sigma-25 one is named-only
+    assert scn.resolve("scn_denoise_rgb.s25", "denoise", 25, channels=3).label == "scn_denoise_rgb.s25"
     assert scn.resolve("scn", "denoise", 25).label == "scn_small_denoise.s25"  # gray pictures: the gray model
     photo = demo_photo()[100:164, 120:184]
     src = tmp_path / "in"

@@ -207,7 +207,7 @@ def test_colour_jpeg_is_4_2_0_as_pillow_writes_it() -> None:
 
 
 @pytest.mark.parametrize("task, flag, setting, color, shipped", [
-    ("denoise", "--sigma", "25", True, "scn_denoise_rgb.s25"),
+    ("denoise", "--sigma", "25", True, "scn_denoise_rgb.sigma"),
     ("jpeg", "--quality", "10", True, "scn_jpeg_rgb.q10"),
     ("denoise", "--sigma", "25", False, "scn_small_denoise.s25"),
 ])
@@ -359,8 +359,8 @@ def test_estimated_sigma_scores_a_conditioned_denoiser_told_and_estimating(tmp_p
 
 def test_the_default_estimating_runs_what_a_user_without_a_sigma_gets(tmp_path: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    """`scn` with --estimated-sigma: told each sigma it resolves as `scn restore --sigma S` does (σ25: the σ25 model),
-    and its twin `scn~est` as `scn restore` without --sigma does (the model told the level, estimating it)."""
+    """`scn` with --estimated-sigma: told each sigma it resolves as `scn restore --sigma S` does (the model told the
+    level), and its twin `scn~est` as `scn restore` without --sigma does (the model told the level, estimating it)."""
     photo = scn.data.samples.demo_photo()
     data = tmp_path / "Crops"
     data.mkdir()
@@ -369,5 +369,5 @@ def test_the_default_estimating_runs_what_a_user_without_a_sigma_gets(tmp_path: 
     assert main(["benchmark", "--no-progress", "--json", str(out), "--task", "denoise", "--sigma", "25", "--color",
                  "--data", str(data), "--method", "scn", "--estimated-sigma"]) == 0
     resolved = json.loads(out.read_text())["resolved"]
-    assert resolved == {"scn": {"σ25": "scn_denoise_rgb.s25"}, "scn~est": {"σ25": "scn_denoise_rgb.sigma"}}
+    assert resolved == {"scn": {"σ25": "scn_denoise_rgb.sigma"}, "scn~est": {"σ25": "scn_denoise_rgb.sigma"}}
     assert "scn~est: scn_denoise_rgb.sigma at σ25" in capsys.readouterr().out

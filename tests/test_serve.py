@@ -271,7 +271,7 @@ def test_titles_weights_and_what_the_scores_measure(server) -> None:
     result = np.asarray(Image.open(io.BytesIO(get(f"{base}/api/jobs/{job['id']}/result.png")[1])))
     from scn.metrics.quality import psnr
 
-    assert job["weights"] == "scn_denoise_rgb.s25" and job["model"] == "scn"
+    assert job["weights"] == "scn_denoise_rgb.sigma" and job["model"] == "scn"
     assert job["scored_on"] == "RGB" and job["psnr"] == pytest.approx(psnr(result, clean), abs=1e-3)
 
 
