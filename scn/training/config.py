@@ -148,10 +148,15 @@ class TrainConfig:
         return task.validation_setting(*self.setting_range)
 
 
+def _check_share(name: str, value: float) -> None:
+    """A share of the patches (gray_fraction, clipped_fraction, focus_fraction) lies in [0, 1]."""
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name}={value} must be in [0, 1] (0 switches it off)")
+
+
 def _check_focus(task: TaskSection, low: float, high: float) -> None:
     """task.focus must be a [low, high] pair inside the level range, named where focus_fraction is not 0."""
-    if not 0.0 <= task.focus_fraction <= 1.0:
-        raise ConfigError(f"task.focus_fraction={task.focus_fraction} must be in [0, 1] (0 switches it off)")
+    _check_share("task.focus_fraction", task.focus_fraction)
     if task.focus is None:
         if task.focus_fraction > 0:
             raise ConfigError("task.focus_fraction needs task.focus: the [low, high] part of the range to draw from")
@@ -330,13 +335,11 @@ def validate(c: TrainConfig) -> None:
     for name in ("patch_size", "batch_size", "patches_per_image"):
         if getattr(c.data, name) < 1:
             raise ConfigError(f"data.{name} must be >= 1")
-    if not 0.0 <= c.data.gray_fraction <= 1.0:
-        raise ConfigError(f"data.gray_fraction={c.data.gray_fraction} must be in [0, 1] (0 switches it off)")
+    _check_share("data.gray_fraction", c.data.gray_fraction)
     if c.data.gray_fraction > 0 and (task.resizes or model.channels != 3):
         raise ConfigError("data.gray_fraction makes colour denoising / JPEG patches gray; this model is not one, "
                           "so leave it 0")
-    if not 0.0 <= c.data.clipped_fraction <= 1.0:
-        raise ConfigError(f"data.clipped_fraction={c.data.clipped_fraction} must be in [0, 1] (0 switches it off)")
+    _check_share("data.clipped_fraction", c.data.clipped_fraction)
     if c.data.clipped_fraction > 0 and not task.adds_noise:
         raise ConfigError(f"data.clipped_fraction clips noisy patches to 8 bits; task {task.name!r} adds no noise, "
                           "so leave it 0")
