@@ -343,6 +343,7 @@ class Trainer:
         self.started, start_step = time.perf_counter(), self.step
         running, count = 0.0, 0
         amp = t.amp if self.cuda else t.cpu_amp
+        stopped: int | None = None  # the signal every process agreed to stop on
         with StopRequest() as stop:
             for x, y in loader:
                 lr = self.lr_at(self.step)
@@ -357,15 +358,16 @@ class Trainer:
                     self.record(running / count if logged else None, lr, bar)
                 if logged:
                     running, count = 0.0, 0
-                if self.stop_agreed(stop):  # SIGTERM / Ctrl-C: keep this step's work, then leave
+                stopped = self.stop_agreed(stop)
+                if stopped is not None:  # SIGTERM / Ctrl-C: keep this step's work, then leave
                     break
                 if self.time_budget_s > 0:
                     self.fit_budget(start_step)
                 if self.step >= self.total_steps:
                     break
         bar.close()
-        if stop.received is not None:
-            self.stop_signal = stop.received
+        if stopped is not None:
+            self.stop_signal = stopped
             if self.dist.main:
                 self.checkpoint()
             if self.dist.world > 1:
@@ -373,15 +375,16 @@ class Trainer:
             return self.out / STATE_FILE
         return self.finish()
 
-    def stop_agreed(self, stop: StopRequest) -> bool:
-        """Whether to stop after this step: a TERM / INT received here or, under torchrun (which passes a signal on
-        to every process), by any process, so that all leave after the same step and rank 0's checkpoint holds it."""
+    def stop_agreed(self, stop: StopRequest) -> int | None:
+        """The signal to stop on after this step (None: go on): a TERM / INT received here or, under torchrun (which
+        passes a signal on to every process), by any process, so that all leave after the same step and rank 0's
+        checkpoint holds it. Only the reduced value counts: a signal landing here after the all-reduce waits for the
+        next step's, or one process would leave while the other went on into a collective alone."""
         if self.dist.world == 1:
-            return stop.received is not None
+            return stop.received
         flag = torch.tensor([stop.received or 0], device=self.device)
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)  # the signal any process received (0: none)
-        stop.received = stop.received or int(flag.item()) or None
-        return stop.received is not None
+        return int(flag.item()) or None
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, lr: float, amp: bool) -> float:
         """One optimiser step (and EMA update) on a batch, under bf16 autocast where `amp`; returns its loss."""
