@@ -52,7 +52,7 @@ class _ConvMacCounter(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
         out = func(*args, **(kwargs or {}))
         if func is torch.ops.aten.convolution.default:
-            x, weight, transposed, groups = args[0], args[1], args[6], args[8]
+            x, weight, transposed = args[0], args[1], args[6]  # groups is in the weight's shape already
             taps = weight.shape[2] * weight.shape[3]
             if transposed:  # weight (in, out/groups, kh, kw): every input value meets out/groups * taps weights
                 self.total += x.numel() * weight.shape[1] * taps
