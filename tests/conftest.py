@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 import torch
 
 import scn
+from scn.cli.main import main
 from scn.data.samples import demo_photo
 from scn.experiments import BUDGETS, EXPERIMENTS, Budget
 
@@ -92,6 +95,20 @@ def denoise_ckpt(tmp_path_factory) -> Path:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
+    """`scn ARGS` as the console script runs it (`main`, argparse's exits included), in this process with its
+    output captured: the exit code and text a subprocess gives, without the seconds each one spends importing
+    torch. `cli_subprocess` (and test_cli's one-line-error test) run the real entry point."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse: usage errors (2), --help and --version (0)
+            code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    return subprocess.CompletedProcess(["scn", *args], code, out.getvalue(), err.getvalue())
+
+
+def cli_subprocess(*args: str) -> subprocess.CompletedProcess:
+    """`scn ARGS` in a process of its own: where a regression could take the test process down with it."""
     return subprocess.run([sys.executable, "-m", "scn.cli.main", *args], capture_output=True, text=True)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -134,8 +132,7 @@ def test_the_task_and_setting_follow_the_model_and_outputs_are_checked_first(tmp
 
 def test_a_refused_picture_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "text.png").write_text("not a picture")
-    proc = subprocess.run([sys.executable, "-m", "scn.cli.main", "restore", str(tmp_path / "text.png"), "-o",
-                           str(tmp_path / "o.png"), "--task", "sr"], capture_output=True, text=True)
+    proc = cli("restore", str(tmp_path / "text.png"), "-o", str(tmp_path / "o.png"), "--task", "sr")
     assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
         f"scn restore: {tmp_path / 'text.png'}: not an image file Pillow can read"]
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,7 @@ from PIL import Image
 import scn
 from scn.cli.main import main
 from scn.tasks import DENOISE
-from conftest import SHARED, TINY, needs_shared
+from conftest import SHARED, TINY, cli, needs_shared
 
 TEST = SHARED / "datasets/test"
 PEERS = SHARED / "peers"
@@ -99,10 +97,6 @@ def test_gray_tasks_convert_colour_files_to_y(tmp_path: Path) -> None:
     assert all(20 < r["psnr"] < 30 for r in rows)  # sigma 15 noise on [0,255] gives ~24.6 dB
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scn.cli.main", *args], capture_output=True, text=True)
-
-
 @pytest.mark.parametrize("case", ["missing", "empty", "text_png", "small", "sigma_for_sr", "identity_sr",
                                   "no_weights", "bad_weights", "no_setting", "ambiguous", "model_scale"])
 def test_errors_are_one_line(tmp_path: Path, case: str) -> None:
@@ -142,7 +136,7 @@ def test_errors_are_one_line(tmp_path: Path, case: str) -> None:
     elif case == "model_scale":
         ckpt = scn.save_model(scn.create_model("scn_x2", **TINY), tmp_path / "m.safetensors")
         args[4], args[-1] = "3", str(ckpt)
-    proc = run_cli(*args)
+    proc = cli(*args)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expect in lines[0] and "Traceback" not in proc.stderr
@@ -237,8 +231,8 @@ def test_a_missing_optional_method_is_skipped_with_a_note(tmp_path: Path, monkey
                  "identity", "bm3d")
     assert {r["method"] for r in rows} == {"identity"}
     assert "skipping bm3d: method 'bm3d' needs the optional bm3d package" in capsys.readouterr().err
-    proc = run_cli("benchmark", "--task", "denoise", "--sigma", "15", "--data", str(tmp_path / "S"), "--method",
-                   "bm3d_rgb")
+    proc = cli("benchmark", "--task", "denoise", "--sigma", "15", "--data", str(tmp_path / "S"), "--method",
+               "bm3d_rgb")
     assert proc.returncode == 2 and "methods: bicubic, bicubic-rgb, identity, bm3d, dncnn:WEIGHTS" in proc.stderr
 
 
@@ -247,8 +241,8 @@ def test_data_takes_a_set_name(tmp_path: Path, capsys: pytest.CaptureFixture[str
     rows = bench(tmp_path, "--task", "sr", "--scale", "4", "--data", "Set5", "--method", "bicubic")
     assert rows[0]["dataset"] == "Set5" and round(rows[0]["psnr"], 2) == 28.42
     assert "Set5: " in capsys.readouterr().err
-    assert run_cli("benchmark", "--task", "sr", "--scale", "4", "--data", "Set55", "--method",
-                   "bicubic").stderr.count("no such folder nor a set in ../shared/datasets/test") == 1
+    assert cli("benchmark", "--task", "sr", "--scale", "4", "--data", "Set55", "--method",
+               "bicubic").stderr.count("no such folder nor a set in ../shared/datasets/test") == 1
 
 
 def test_clip_scores_noisy_pictures_as_8_bit_files_hold_them(tmp_path: Path) -> None:
@@ -324,7 +318,7 @@ def test_rows_from_an_earlier_run_share_the_table_and_pictures_are_counted(tmp_p
     for extra, expect in [(["--clip", "--method", blind], "degraded otherwise"),
                           (["--method", "identity"], "scored twice"),
                           (["--method", blind, "--versus", "bm3d"], "--versus bm3d: no such method")]:
-        proc = run_cli("benchmark", "--no-progress", *common, "--rows-from", str(saved), *extra)
+        proc = cli("benchmark", "--no-progress", *common, "--rows-from", str(saved), *extra)
         assert proc.returncode == 2 and expect in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, \
             proc.stderr
 
@@ -352,8 +346,8 @@ def test_estimated_sigma_scores_a_conditioned_denoiser_told_and_estimating(tmp_p
                  "scn_small_denoise_rgb.blind", "--estimated-sigma")
     assert [r["method"] for r in rows] == ["scn_small_denoise_rgb.blind"]
     assert "no method is told the noise level" in capsys.readouterr().err
-    proc = run_cli("benchmark", "--task", "jpeg", "--quality", "10", "--data", str(data), "--method", "identity",
-                   "--estimated-sigma")
+    proc = cli("benchmark", "--task", "jpeg", "--quality", "10", "--data", str(data), "--method", "identity",
+               "--estimated-sigma")
     assert proc.returncode == 2 and "--estimated-sigma applies to --task denoise" in proc.stderr
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 import scn
 from scn.cli.main import main
-from conftest import cli, photo_crop
+from conftest import photo_crop
 
 
 # -- export ------------------------------------------------------------------------------------------------------

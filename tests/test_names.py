@@ -12,7 +12,7 @@ from PIL import Image
 import scn
 import scn.zoo as zoo
 from scn.cli.main import main
-from scn.resolve import ResolveError, accepted_names, resolve
+from scn.resolve import accepted_names, resolve
 from scn.tasks import TaskError, get_task
 
 

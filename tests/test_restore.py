@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from scn.cli.main import main
-from conftest import cli, photo_crop
+from conftest import photo_crop
 
 
 def test_restore_options_are_checked_before_any_work(sr_ckpt: Path, tmp_path: Path, capsys) -> None:

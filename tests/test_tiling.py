@@ -3,8 +3,6 @@ the compiled restorer equals eager."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -87,9 +85,8 @@ def test_the_tiling_warning_is_one_line_in_the_cli(sr_ckpt: Path, tmp_path: Path
     model.load_state_dict(fitted.state_dict())
     path = scn.save_model(model, tmp_path / "ac.safetensors")
     Image.fromarray(photo_crop()[:120, :100]).save(tmp_path / "in.png")
-    proc = subprocess.run([sys.executable, "-m", "scn.cli.main", "restore", str(tmp_path / "in.png"), "-o",
-                           str(tmp_path / "out.png"), "--model", str(path), "--tile", "48", "--no-progress"],
-                          capture_output=True, text=True)
+    proc = cli("restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--model", str(path), "--tile",
+               "48", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("scn restore: warning: this model is not tile-exact")

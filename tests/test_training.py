@@ -20,7 +20,7 @@ import yaml
 from PIL import Image
 
 import scn
-from conftest import needs_shared
+from conftest import cli, needs_shared
 from scn.cli.main import main
 from scn.data.resize import imresize
 from scn.training import config_from_dict, load_config
@@ -387,7 +387,7 @@ def test_torchrun_stopped_by_sigterm_checkpoints_and_resumes_alone(uninterrupted
 # -- failures ----------------------------------------------------------------------------------------------------
 
 def one_line_failure(args: list[str]) -> str:
-    proc = subprocess.run([sys.executable, "-m", "scn.cli.main", *args], capture_output=True, text=True)
+    proc = cli(*args)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
