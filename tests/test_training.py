@@ -668,6 +668,31 @@ def test_clipped_fraction_stores_that_share_of_noisy_patches_as_8_bit_files_do(t
         config_from_dict(jpeg)
 
 
+def test_val_clipped_validates_under_the_clip_protocol(tmp_path: Path) -> None:
+    """data.val_clipped: validation scores noisy pictures clipped and rounded to 8 bits, as `scn benchmark --clip`
+    does on the same pictures; off, the unclipped noise; a task that adds no noise refuses it."""
+    from scn.evaluation.methods import NetworkMethod
+    from scn.evaluation.runner import run_benchmark
+    from scn.training.loop import Trainer
+
+    data = tiny_config(tmp_path, "denoise")
+    scores = {}
+    for clipped in (False, True):
+        data["data"]["val_clipped"] = clipped
+        trainer = Trainer(config_from_dict(data), tmp_path / f"run{clipped}", progress=False)
+        task, model = trainer.config.restoration_task, trainer.weights_model().eval()
+        method = NetworkMethod("model", (task.name,), lambda s: model)
+        rows = run_benchmark([method], trainer.val_sets, task, [trainer.config.val_setting], progress=False,
+                             clip_noise=clipped)
+        scores[clipped] = trainer.validate()
+        assert scores[clipped][0] == pytest.approx(rows[0].psnr, abs=1e-9)
+    assert scores[True][0] != pytest.approx(scores[False][0], abs=1e-3)  # the model saw other pictures
+    assert scores[True][1] == scores[False][1]  # the input is scored as 8 bits either way
+    jpeg = {**data, "model": {**data["model"], "name": "scn_jpeg"}, "task": {"type": "jpeg"}}
+    with pytest.raises(scn.ConfigError, match="adds no noise"):
+        config_from_dict(jpeg)
+
+
 def test_focus_fraction_draws_that_share_of_levels_from_the_focus_range(tmp_path: Path) -> None:
     """task.focus_fraction: that share of patches take their level from task.focus (the same uniform draw scaled
     into it, so the noise is the same draw scaled to the new level), the rest and every clean patch as with it

@@ -56,7 +56,9 @@ class DataSection:
     that a gray picture's chroma is all noise (0 = off, the paper). scales: every training image also enters
     down-scaled by these factors (MATLAB bicubic), as DnCNN's data does with 1, 0.9, 0.8, 0.7 ([1] = as is, the
     paper). clipped_fraction: the share of denoising patches whose noisy picture is clipped to [0, 1] and rounded to
-    8 bits, as a noisy photo file holds it (`scn benchmark --clip`; 0 = off: the tables' unclipped noise). holdout:
+    8 bits, as a noisy photo file holds it (`scn benchmark --clip`; 0 = off: the tables' unclipped noise).
+    val_clipped: validation's noisy pictures clipped and rounded the same way (the `--clip` protocol), for a model
+    meant for 8-bit files; off, validation scores the tables' unclipped noise. holdout:
     pictures of the training folders ('FOLDER/FILE', e.g. 'BSD200/2092.png') that no step trains
     on; `val: [holdout]` validates on them, so stages are chosen on pictures no reported table uses."""
 
@@ -71,6 +73,7 @@ class DataSection:
     gray_fraction: float = 0.0
     scales: list[float] = field(default_factory=lambda: [1.0])
     clipped_fraction: float = 0.0
+    val_clipped: bool = False
     holdout: list[str] = field(default_factory=list)
 
 
@@ -343,6 +346,9 @@ def validate(c: TrainConfig) -> None:
     if c.data.clipped_fraction > 0 and not task.adds_noise:
         raise ConfigError(f"data.clipped_fraction clips noisy patches to 8 bits; task {task.name!r} adds no noise, "
                           "so leave it 0")
+    if c.data.val_clipped and not task.adds_noise:
+        raise ConfigError(f"data.val_clipped clips validation's noisy pictures to 8 bits; task {task.name!r} adds no "
+                          "noise, so leave it false")
     scales = c.data.scales
     if (not isinstance(scales, list) or not scales
             or not all(isinstance(v, (int, float)) and 0.0 < v <= 1.0 for v in scales)):

@@ -293,7 +293,7 @@ class Trainer:
         setting = c.val_setting  # SR: the scale
         baseline = make_method(task.baseline, task)
         methods = [NetworkMethod("model", (task.name,), lambda s: model, device=self.device), baseline]
-        rows = run_benchmark(methods, self.val_sets, task, [setting], progress=False)
+        rows = run_benchmark(methods, self.val_sets, task, [setting], progress=False, clip_noise=c.data.val_clipped)
         self.model.train()
         mean = lambda label: sum(r.psnr for r in rows if r.method == label) / max(1, len(self.val_sets))  # noqa: E731
         return mean("model"), mean(baseline.label)
