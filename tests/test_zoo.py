@@ -121,3 +121,21 @@ def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
         defaults = [e for e in entries if e.task == task and e.default]
         settings = [(e.levels[0] if task == "sr" else e.levels, e.channels) for e in defaults]
         assert len(settings) == len(set(settings)), f"two default {task} models for one setting and channels"
+
+
+def test_average_weights_is_the_mean_of_one_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """scripts/average_weights.py: every float tensor the mean of the inputs'; another configuration is refused."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
+    from average_weights import average
+
+    files = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        files.append(str(scn.save_model(scn.create_model("scn_denoise", **TINY), tmp_path / f"{seed}.safetensors")))
+    states = [scn.load_model(f).state_dict() for f in files]
+    mean = average(files).state_dict()
+    assert all(torch.allclose(mean[k], (states[0][k] + states[1][k]) / 2) for k in mean)
+    assert any(not torch.equal(states[0][k], states[1][k]) for k in mean)
+    other = scn.save_model(scn.create_model("scn_denoise", **{**TINY, "num_blocks": 3}), tmp_path / "o.safetensors")
+    with pytest.raises(scn.ConfigError, match="not the configuration"):
+        average([files[0], str(other)])
