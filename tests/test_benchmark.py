@@ -365,3 +365,33 @@ def test_the_default_estimating_runs_what_a_user_without_a_sigma_gets(tmp_path: 
     resolved = json.loads(out.read_text())["resolved"]
     assert resolved == {"scn": {"σ25": "scn_denoise_rgb.sigma"}, "scn~est": {"σ25": "scn_denoise_rgb.sigma"}}
     assert "scn~est: scn_denoise_rgb.sigma at σ25" in capsys.readouterr().out
+
+
+def test_holdout_of_scores_a_configs_held_out_pictures_as_a_folder_of_them_scores(tmp_path: Path) -> None:
+    """--holdout-of CONFIG: the pictures the config's data.holdout keeps out of training, scored as the set
+    'holdout', the same numbers as a folder holding just those pictures; a config holding none out, or neither
+    --data nor --holdout-of, is a one-line error."""
+    import shutil
+
+    import yaml
+
+    pool = make_set(tmp_path / "Pool", n=4, size=(48, 44))
+    config = {"model": {"name": "scn_denoise_rgb", "overrides": TINY}, "task": {"type": "denoise", "sigma": 25},
+              "data": {"train": [str(pool)], "val": ["holdout"], "holdout": ["Pool/im1.png", "Pool/im3.png"]},
+              "train": {"steps": 1}}
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(config))
+    held = tmp_path / "by_hand" / "holdout"
+    held.mkdir(parents=True)
+    for name in ("im1.png", "im3.png"):
+        shutil.copy(pool / name, held / name)
+    args = ["--task", "denoise", "--sigma", "15", "--color", "--method", "identity"]
+    rows = bench(tmp_path, *args, "--holdout-of", str(tmp_path / "cfg.yaml"))
+    assert [(r["dataset"], [i["name"] for i in r["images"]]) for r in rows] == [("holdout", ["im1", "im3"])]
+    assert rows == bench(tmp_path, *args, "--data", str(held))
+    config["data"].update(val=[str(pool)], holdout=[])
+    (tmp_path / "none.yaml").write_text(yaml.safe_dump(config))
+    for extra, expect in [(["--holdout-of", str(tmp_path / "none.yaml")], "holds no pictures out"),
+                          (["--holdout-of", str(tmp_path / "nope.yaml")], "no such config file"), ([], "--data")]:
+        proc = cli("benchmark", *args, *extra)
+        assert proc.returncode == 2 and expect in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, \
+            proc.stderr

@@ -13,10 +13,11 @@ import torch
 from ..errors import ScnError
 from ..evaluation import load_test_set, make_method, run_benchmark
 from ..evaluation.methods import Method, NetworkMethod, OptionalMissing
-from ..evaluation.runner import Row, test_set_folder
+from ..evaluation.runner import Row, load_test_files, test_set_folder
 from ..evaluation.report import format_counts, format_levels, format_table, picture_counts, read_rows, write_csv, write_json
 from ..inference.int8 import check_precision
 from ..tasks import TASKS, Task, get_task
+from ..training.config import HOLDOUT, holdout_files, load_config
 from ..version import __version__
 
 
@@ -28,8 +29,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--task", choices=tuple(TASKS), required=True, help="the task to score (required)")
     for task in TASKS.values():  # one flag per task's setting: --scale, --sigma, --quality
         p.add_argument(task.flag, type=int, nargs="+", help=f"{task.name}: the {task.setting}(s) to score at")
-    p.add_argument("--data", nargs="+", required=True, metavar="DIR",
+    p.add_argument("--data", nargs="+", default=[], metavar="DIR",
                    help="folders of clean images, or set names found in ../shared/datasets/test (Set5, Set14, ...)")
+    p.add_argument("--holdout-of", metavar="CONFIG",
+                   help="also score the pictures a training config holds out for validation (its data.holdout), "
+                        "as the set 'holdout': the numbers that choose stages, with no folder to make")
     p.add_argument("--method", nargs="+", default=[], metavar="M",
                    help="bicubic, bicubic-rgb, identity, bm3d, dncnn:W, arcnn:W, imdn:W, a checkpoint, scn, or a "
                         "shipped model (`scn models --pretrained`); none with --rows-from: a table of saved rows")
@@ -105,6 +109,16 @@ def added_rows(earlier: list[tuple[str, list[Row]]], cells: set[tuple[str, int]]
     return list(added.values())
 
 
+def held_out_pictures(config_path: str) -> list[Path]:
+    """The pictures a training config keeps out of training for validation (data.holdout)."""
+    if not Path(config_path).is_file():
+        raise ScnError(f"--holdout-of {config_path}: no such config file")
+    files = holdout_files(load_config(config_path))
+    if not files:
+        raise ScnError(f"--holdout-of {config_path}: the config holds no pictures out (its data.holdout is empty)")
+    return files
+
+
 def run(args: argparse.Namespace) -> int:
     task = get_task(args.task)
     settings = settings_for(args, task)
@@ -115,7 +129,10 @@ def run(args: argparse.Namespace) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ScnError("--device cuda asked for but no CUDA device is available; use --device cpu")
     channels = 3 if args.color else None
+    if not args.data and not args.holdout_of:
+        raise ScnError("give --data DIR... (folders or set names) or --holdout-of CONFIG")
     scoring = bool(args.method)  # else a table of saved rows: sets are only names
+    held = held_out_pictures(args.holdout_of) if args.holdout_of and scoring else []
     folders = [test_set_folder(d) if scoring else Path(d) for d in args.data]
     for spec, folder in zip(args.data, folders):
         if str(folder) != spec:
@@ -148,11 +165,13 @@ def run(args: argparse.Namespace) -> int:
     if args.versus and args.versus not in known:
         raise ScnError(f"--versus {args.versus}: no such method among the rows ({', '.join(dict.fromkeys(known))})")
     names = [folder.resolve().name if scoring else folder.name for folder in folders]  # as load_test_set does
+    names += [HOLDOUT] if args.holdout_of else []
     if len(set(names)) != len(names):
         raise ScnError(f"two --data folders share a name ({', '.join(names)}); sets are named by folder")
     rows = []
     if methods:
         test_sets = [load_test_set(d, task, channels) for d in folders]
+        test_sets += [load_test_files(held, HOLDOUT, task, channels)] if held else []
         rows = run_benchmark(methods, test_sets, task, settings, args.save_images, not args.no_progress,
                              clip_noise=args.clip)
     rows += added_rows(earlier, {(n, s) for n in names for s in settings}, set(labels))
@@ -174,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{label}: " + ", ".join(f"{name} at {setting}" for setting, name in names.items()))
     meta = {"scn_version": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "task": task.name, "color": args.color, "clip": args.clip, "ensemble": args.ensemble,
-            "estimated_sigma": args.estimated_sigma,
+            "estimated_sigma": args.estimated_sigma, "holdout_of": args.holdout_of,
             "precision": precisions, "methods": args.method, "rows_from": args.rows_from,
             "resolved": resolved, "picture_counts": [c.to_dict() for c in counts]}
     if args.json:
