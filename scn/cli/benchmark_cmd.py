@@ -111,8 +111,6 @@ def added_rows(earlier: list[tuple[str, list[Row]]], cells: set[tuple[str, int]]
 
 def held_out_pictures(config_path: str) -> list[Path]:
     """The pictures a training config keeps out of training for validation (data.holdout)."""
-    if not Path(config_path).is_file():
-        raise ScnError(f"--holdout-of {config_path}: no such config file")
     files = holdout_files(load_config(config_path))
     if not files:
         raise ScnError(f"--holdout-of {config_path}: the config holds no pictures out (its data.holdout is empty)")

@@ -343,12 +343,11 @@ def validate(c: TrainConfig) -> None:
         raise ConfigError("data.gray_fraction makes colour denoising / JPEG patches gray; this model is not one, "
                           "so leave it 0")
     _check_share("data.clipped_fraction", c.data.clipped_fraction)
-    if c.data.clipped_fraction > 0 and not task.adds_noise:
-        raise ConfigError(f"data.clipped_fraction clips noisy patches to 8 bits; task {task.name!r} adds no noise, "
-                          "so leave it 0")
-    if c.data.val_clipped and not task.adds_noise:
-        raise ConfigError(f"data.val_clipped clips validation's noisy pictures to 8 bits; task {task.name!r} adds no "
-                          "noise, so leave it false")
+    clipping = {"clipped_fraction": (c.data.clipped_fraction > 0, "0"), "val_clipped": (c.data.val_clipped, "false")}
+    for key, (on, off) in clipping.items():
+        if on and not task.adds_noise:
+            raise ConfigError(f"data.{key} clips noisy pictures to 8 bits; task {task.name!r} adds no noise, so leave "
+                              f"it {off}")
     scales = c.data.scales
     if (not isinstance(scales, list) or not scales
             or not all(isinstance(v, (int, float)) and 0.0 < v <= 1.0 for v in scales)):
