@@ -77,11 +77,12 @@ def accepted_names() -> list[str]:
 
 
 def resolve(spec: str | Path, task: Task | str | None = None, setting: int | None = None,
-            weights: bool = True, channels: int | None = None) -> ModelSource:
+            weights: bool = True, channels: int | None = None, noise_clipped: bool = True) -> ModelSource:
     """What `spec` names. With `task` (and `setting`: SR scale, sigma, quality), shipped weights are chosen to
-    cover them (of `channels`, 3 for colour pictures, where such weights ship) and the model is checked to do
-    that task. `weights=False` (describing, not running): a registered
-    name is its configuration, even where it is also an older name of shipped weights (`scn_denoise`)."""
+    cover them (of `channels`, 3 for colour pictures, where such weights ship; trained on noise clipped as in
+    stored pictures unless `noise_clipped` is False, see `find_pretrained`) and the model is checked to do that
+    task. `weights=False` (describing, not running): a registered name is its configuration, even where it is also
+    an older name of shipped weights (`scn_denoise`)."""
     text = str(spec)
     task = None if task is None else get_task(task)  # the public API takes a task's name too
     if is_checkpoint_path(spec) and (former := former_file_entry(Path(spec))) is not None:
@@ -102,7 +103,7 @@ def resolve(spec: str | Path, task: Task | str | None = None, setting: int | Non
                                    "name one")
             entry = entries[0]
         else:
-            entry = find_pretrained(text, task, setting, channels)
+            entry = find_pretrained(text, task, setting, channels, noise_clipped)
         source = ModelSource(text, "pretrained", shipped_config(entry), entry=entry)
     else:
         check_known(text)

@@ -36,7 +36,9 @@ class Pretrained:
     """One shipped file: its name and older names, task, the settings it was trained on (`levels`: (scale, scale)
     for SR; the noise levels or qualities, equal for a fixed-level model), checksum and training record. The
     manifest writes `levels` under the task's setting name (`scale`, `sigma`, `quality`). `told_level`: a denoiser
-    with a noise-level input (`noise_map`), told any level of its range or estimating it from the picture."""
+    with a noise-level input (`noise_map`), told any level of its range or estimating it from the picture.
+    `clipped_noise`: a denoiser trained on noise as picture files hold it (clipped to the picture's range and rounded
+    to 8 bits), chosen for stored pictures; the others are trained on the field's unclipped noise."""
 
     name: str
     task: Task
@@ -51,6 +53,7 @@ class Pretrained:
     aliases: tuple[str, ...] = ()
     former_files: tuple[str, ...] = ()  # the names its file had before files were named after their models
     told_level: bool = False
+    clipped_noise: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Pretrained":
@@ -121,7 +124,8 @@ class Pretrained:
                 "sha256": self.sha256, "default": self.default, "training_data": self.training_data,
                 "steps": self.steps, "dev_psnr": self.dev_psnr, "notes": self.notes, self.task.setting: levels,
                 **({"former_files": list(self.former_files)} if self.former_files else {}),
-                **({"told_level": True} if self.told_level else {})}
+                **({"told_level": True} if self.told_level else {}),
+                **({"clipped_noise": True} if self.clipped_noise else {})}
 
 
 def pretrained_models() -> tuple[Pretrained, ...]:
@@ -155,10 +159,14 @@ def named_entries(name: str) -> tuple[Pretrained, ...]:
     return exact or tuple(e for e in entries if e.arch_name == name)
 
 
-def find_pretrained(name: str, task: Task, setting: int | None, channels: int | None = None) -> Pretrained:
+def find_pretrained(name: str, task: Task, setting: int | None, channels: int | None = None,
+                    noise_clipped: bool = True) -> Pretrained:
     """The shipped entry `name` (or, for 'scn', the default for the task) that covers `setting`; where several
     do, the most specific (`Pretrained.specificity`: a fixed-level model, then one told the level, then a blind one
-    of the narrowest range), among those of `channels` (3: colour, 1: gray; default: the task's) when any is."""
+    of the narrowest range), among those of `channels` (3: colour, 1: gray; default: the task's) when any is, and
+    among those trained on noise as the pictures hold it when any is: `noise_clipped`, clipped to the picture's range
+    as in every stored picture (what `scn restore` and `scn.restore` are given), or not (False: the noise of the
+    field's tables, added to floats; `scn benchmark` without --clip)."""
     entries = pretrained_models()
     if name != DEFAULT:
         entries = named_entries(name)
@@ -167,8 +175,9 @@ def find_pretrained(name: str, task: Task, setting: int | None, channels: int | 
             raise ZooError(f"no shipped weights named {name!r} ({hint}); `scn models --pretrained` lists them")
     hits = [e for e in entries if e.covers(task, setting) and (e.default or name != DEFAULT)]
     if hits:  # the most specific first: a model fine-tuned for sigma 25 before the blind one
-        wanted = [e for e in hits if e.channels == (channels or task.channels)]
-        return min(wanted or hits, key=lambda e: e.specificity)
+        wanted = [e for e in hits if e.channels == (channels or task.channels)] or hits
+        alike = [e for e in wanted if e.clipped_noise == noise_clipped] or wanted
+        return min(alike, key=lambda e: e.specificity)
     candidates = [e for e in entries if e.task == task]
     others = [e for e in pretrained_models() if e.covers(task, setting) and e.default]
     if name != DEFAULT and candidates and others:  # the named model does not fit, another shipped one does

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -84,6 +85,54 @@ def test_a_model_told_the_level_comes_after_a_fixed_level_one_and_before_blind_o
         zoo._read_manifest.cache_clear()
 
 
+def test_stored_pictures_take_the_denoiser_trained_on_clipped_noise(fake_zoo: Path, tmp_path: Path,
+                                                                    capsys) -> None:
+    """Two denoisers told the level over one range: the one trained on noise clipped as files hold it
+    (`clipped_noise`) restores pictures (`scn restore`, `scn.restore` of uint8 and float arrays, `scn benchmark
+    --clip`), the other the field's unclipped noise (`scn benchmark` without --clip); the manifest keeps the flag."""
+    from scn.evaluation import make_method
+
+    manifest = json.loads((fake_zoo / "manifest.json").read_text())
+    for seed, name in enumerate(("scn_denoise.sigma", "scn_denoise.sigma_8bit")):
+        torch.manual_seed(seed)
+        target = scn.save_model(scn.create_model("scn_denoise", noise_map=True, **TINY),
+                                fake_zoo / f"{name}.safetensors")
+        manifest["models"].append({"name": name, "task": "denoise", "file": target.name,
+                                   "sha256": zoo.sha256_of(target), "training_data": "none (test)", "steps": 1,
+                                   "sigma": [0, 75], "told_level": True, **({"clipped_noise": True} if seed else {})})
+    (fake_zoo / "manifest.json").write_text(json.dumps(manifest))
+    zoo._read_manifest.cache_clear()
+    try:
+        for level in (None, 25, 30):  # before the fixed-level model trained on unclipped noise too
+            assert zoo.find_pretrained("scn", DENOISE, level).name == "scn_denoise.sigma_8bit"
+        assert zoo.find_pretrained("scn", DENOISE, 30, noise_clipped=False).name == "scn_denoise.sigma"
+        assert zoo.find_pretrained("scn", DENOISE, 25, noise_clipped=False).name == "scn_denoise.s25"
+        entry = zoo.find_pretrained("scn_denoise.sigma_8bit", DENOISE, 30)
+        assert entry.clipped_noise and entry.to_dict()["clipped_noise"] is True
+        assert "clipped_noise" not in zoo.find_pretrained("scn_denoise.sigma", DENOISE, 30).to_dict()
+        for clip, name in [(True, "scn_denoise.sigma_8bit"), (False, "scn_denoise.sigma")]:
+            method = make_method("scn", DENOISE, noise_clipped=clip)
+            assert method.load(30).shipped_name == name
+
+        clean = photo_crop()[:24, :32, 0].astype(np.float64)
+        noisy = np.clip(clean + np.random.default_rng(0).normal(0, 30, clean.shape), 0, 255).astype(np.uint8)
+        for picture in (noisy, noisy / 255.0):
+            default = scn.restore(picture, "denoise", sigma=30)
+            assert np.array_equal(default, scn.restore(picture, "denoise", sigma=30, model="scn_denoise.sigma_8bit"))
+            assert not np.array_equal(default, scn.restore(picture, "denoise", sigma=30, model="scn_denoise.sigma"))
+        Image.fromarray(noisy).save(tmp_path / "noisy.png")
+        for out, flags in [("default", []), ("named", ["--model", "scn_denoise.sigma_8bit"])]:
+            assert main(["restore", str(tmp_path / "noisy.png"), "-o", str(tmp_path / f"{out}.png"), "--task",
+                         "denoise", "--sigma", "30", "--no-progress", *flags]) == 0
+        assert (tmp_path / "default.png").read_bytes() == (tmp_path / "named.png").read_bytes()
+        capsys.readouterr()
+        assert main(["models", "--pretrained"]) == 0
+        line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("scn_denoise.sigma_8bit"))
+        assert "sigma 0-75, 8-bit noise" in line
+    finally:
+        zoo._read_manifest.cache_clear()
+
+
 def test_restore_uses_the_shipped_default_and_demo_runs(fake_zoo: Path, tmp_path: Path, capsys) -> None:
     Image.fromarray(photo_crop()[:20, :24]).save(tmp_path / "in.png")
     assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "o.png"), "--task", "sr",
@@ -119,8 +168,8 @@ def test_every_shipped_file_is_small_fp16_described_and_verified() -> None:
         assert entry.training_data and entry.steps > 0 and entry.dev_psnr, entry.name
     for task in ("sr", "denoise", "jpeg"):
         defaults = [e for e in entries if e.task == task and e.default]
-        settings = [(e.levels[0] if task == "sr" else e.levels, e.channels) for e in defaults]
-        assert len(settings) == len(set(settings)), f"two default {task} models for one setting and channels"
+        settings = [(e.levels[0] if task == "sr" else e.levels, e.channels, e.clipped_noise) for e in defaults]
+        assert len(settings) == len(set(settings)), f"two default {task} models for one setting, channels and noise"
 
 
 def test_average_weights_is_the_mean_of_one_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

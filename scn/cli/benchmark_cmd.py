@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     for spec in args.method:
         for precision in precisions:
             try:
-                method = make_method(spec, task, args.ensemble, args.device, channels)
+                method = make_method(spec, task, args.ensemble, args.device, channels, args.clip)
             except OptionalMissing as e:
                 print(f"scn benchmark: skipping {spec}: {e}", file=sys.stderr)
                 break

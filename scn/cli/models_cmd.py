@@ -40,7 +40,8 @@ def run_pretrained(args: argparse.Namespace) -> int:
     if not entries:
         print("no pretrained weights are shipped in this version")
         return 0
-    rows = [(e.name, ", ".join(e.aliases), e.task.name, e.setting_text(), f"{e.steps:,}",
+    rows = [(e.name, ", ".join(e.aliases), e.task.name, e.setting_text() + (", 8-bit noise" if e.clipped_noise else ""),
+             f"{e.steps:,}",
              ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())) for e in entries]
     print(*aligned([("name", "older name", "task", "setting", "steps", "dev PSNR (dB)"), *rows], right={4}),
           sep="\n")

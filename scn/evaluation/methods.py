@@ -207,9 +207,11 @@ SIMPLE_METHODS = ("bicubic", "bicubic-rgb", "identity", "bm3d")
 
 
 def make_method(spec: str, task: Task, ensemble: bool = False, device: str = "cpu",
-                channels: int | None = None) -> Method:
+                channels: int | None = None, noise_clipped: bool = False) -> Method:
     """The method a command-line spec names, checked against `task`; `channels`: of the pictures scored (3 for
-    colour denoising / JPEG), so `scn` and shipped names resolve to the model `scn restore` runs on them."""
+    colour denoising / JPEG), so `scn` and shipped names resolve to the model `scn restore` runs on them;
+    `noise_clipped`: the noisy pictures are clipped as files hold them (`--clip`), so they take the denoiser
+    `scn restore` runs on such files."""
     kind, _, arg = spec.partition(":")
     simple: dict[str, Callable[[], Method]] = dict(zip(SIMPLE_METHODS, (BicubicClassic, BicubicRGB, Identity, BM3D)))
     if kind in simple and not arg:
@@ -222,7 +224,7 @@ def make_method(spec: str, task: Task, ensemble: bool = False, device: str = "cp
         method = NetworkMethod(kind, (peer_task,), lambda s: loader(resolve_weights(root, s, suffixes)), ensemble,
                                device, lambda s: Footprint(scale=task.model_scale(s), channels=channels))
     else:
-        method = _model_method(spec, task, ensemble, device, channels)
+        method = _model_method(spec, task, ensemble, device, channels, noise_clipped)
     if task.name not in method.tasks:
         raise MethodError(f"method {method.label!r} does not do task {task.name!r} (it does "
                           f"{', '.join(method.tasks)})")
@@ -231,9 +233,11 @@ def make_method(spec: str, task: Task, ensemble: bool = False, device: str = "cp
     return method
 
 
-def _model_method(spec: str, task: Task, ensemble: bool, device: str, channels: int | None = None) -> Method:
+def _model_method(spec: str, task: Task, ensemble: bool, device: str, channels: int | None = None,
+                  noise_clipped: bool = False) -> Method:
     """A model of the family: resolved once per setting (the default `scn` and registered names pick the
-    shipped weights covering it, of `channels` where such weights ship); a checkpoint is read once."""
+    shipped weights covering it, of `channels` and for `noise_clipped` where such weights ship); a checkpoint is
+    read once."""
     if is_checkpoint_path(spec):
         source = resolve(spec)
         model = source.load()
@@ -245,9 +249,11 @@ def _model_method(spec: str, task: Task, ensemble: bool, device: str, channels: 
         raise MethodError(f"{e}; methods: {', '.join(SIMPLE_METHODS)}, {', '.join(f'{p}:WEIGHTS' for p in PEERS)}, "
                           "or a model") from None
 
-    method = NetworkMethod(spec, (task.name,), lambda s: resolve(spec, task, s, channels=channels).load(), ensemble,
-                           device)
-    method.load_unknown = lambda s: resolve(spec, task, None, channels=channels).load()
+    def pick(setting: int | None) -> RestorationNet:
+        return resolve(spec, task, setting, channels=channels, noise_clipped=noise_clipped).load()
+
+    method = NetworkMethod(spec, (task.name,), pick, ensemble, device)
+    method.load_unknown = lambda s: pick(None)
     return method
 
 

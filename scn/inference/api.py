@@ -59,7 +59,9 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str | Task = "sr
     note), 'int8' the model quantized to 8-bit integers (ONNX Runtime, CPU; scn/inference/int8.py).
     A JPEG file restored without `quality` (and without `model`) is restored at the quality its quantization
     tables say (`scn.data.jpeg_quality`). A denoiser told the noise level, given no `sigma`, estimates it from the
-    picture (`scn.data.noise_level`). The level so found is logged at INFO on the `scn` logger.
+    picture (`scn.data.noise_level`). The level so found is logged at INFO on the `scn` logger. Every picture is
+    clipped to its range on the way in, as a stored one is, so denoising takes the shipped denoiser trained on noise
+    so clipped where one ships (`Pretrained.clipped_noise`).
     """
     t = get_task(task)
     setting = t.parse_setting(scale=scale, sigma=sigma, quality=quality, **settings)
