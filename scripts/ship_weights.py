@@ -57,6 +57,9 @@ def main() -> None:
     ap.add_argument("--not-default", action="store_true")
     ap.add_argument("--earlier", type=Path, nargs="*", default=[], metavar="RUN_DIR")
     ap.add_argument("--entry", help="manifest entry name (default: NAME)")
+    ap.add_argument("--clipped-noise", action="store_true",
+                    help="a denoiser trained on noise clipped and rounded as 8-bit files hold it (data.clipped_fraction "
+                         "1): chosen for stored pictures, the field's unclipped protocol keeping the others")
     args = ap.parse_args()
 
     model = raw_weights(args.run) if args.raw else scn.load_model(args.run / args.weights)
@@ -84,6 +87,8 @@ def main() -> None:
         entry["quality"] = list(args.quality)
     if model.config.noise_map:
         entry["told_level"] = True  # a denoiser told its noise level (zoo.Pretrained.told_level)
+    if args.clipped_noise:
+        entry["clipped_noise"] = True  # zoo.Pretrained.clipped_noise
     manifest_path = WEIGHTS_DIR / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     models = manifest["models"]
