@@ -62,7 +62,9 @@ def colour_zoo() -> zoo.Pretrained:
 def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo: zoo.Pretrained,
                                                                       tmp_path: Path) -> None:
     assert colour_zoo.channels == 3 and colour_zoo.told_level
-    assert scn.resolve("scn", "denoise", 30, channels=3).label == colour_zoo.name == "scn_denoise_rgb.sigma"
+    assert scn.resolve("scn", "denoise", 30, channels=3).label == colour_zoo.name == "scn_denoise_rgb.sigma_8bit"
+    assert colour_zoo.clipped_noise  # pictures hold clipped noise; the field's unclipped tables take the other:
+    assert scn.resolve("scn", "denoise", 30, channels=3, noise_clipped=False).label == "scn_denoise_rgb.sigma"
     assert scn.resolve("scn", "denoise", None, channels=3).label == colour_zoo.name
     assert scn.resolve("scn", "denoise", 25, channels=3).label == colour_zoo.name  # the sigma-25 one is named-only
     assert scn.resolve("scn_denoise_rgb.s25", "denoise", 25, channels=3).label == "scn_denoise_rgb.s25"

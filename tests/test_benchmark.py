@@ -200,20 +200,21 @@ def test_colour_jpeg_is_4_2_0_as_pillow_writes_it() -> None:
     assert np.isclose(scores["ssim"], np.mean([ssim(out[..., c], rgb[..., c]) for c in range(3)]))
 
 
-@pytest.mark.parametrize("task, flag, setting, color, shipped", [
-    ("denoise", "--sigma", "25", True, "scn_denoise_rgb.sigma"),
-    ("jpeg", "--quality", "10", True, "scn_jpeg_rgb.q10"),
-    ("denoise", "--sigma", "25", False, "scn_small_denoise.s25"),
+@pytest.mark.parametrize("task, flag, setting, protocol, shipped", [
+    ("denoise", "--sigma", "25", ["--color"], "scn_denoise_rgb.sigma"),
+    ("denoise", "--sigma", "25", ["--color", "--clip"], "scn_denoise_rgb.sigma_8bit"),
+    ("jpeg", "--quality", "10", ["--color"], "scn_jpeg_rgb.q10"),
+    ("denoise", "--sigma", "25", [], "scn_small_denoise.s25"),
 ])
 def test_scn_scores_the_model_scn_restore_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str], task: str,
-                                               flag: str, setting: str, color: bool, shipped: str) -> None:
+                                               flag: str, setting: str, protocol: list[str], shipped: str) -> None:
     """`--method scn` is the shipped default for the pictures scored (colour ones: the colour model, as `scn
-    restore` takes), named under the table; whole names head the columns."""
+    restore` takes; noise clipped as files hold it, --clip: the denoiser trained on such noise, which `scn restore`
+    runs on files), named under the table; whole names head the columns."""
     data = tmp_path / "Photo"
     data.mkdir()
     Image.fromarray(scn.data.samples.demo_photo()[100:164, 120:184]).save(data / "face.png")
-    rows = bench(tmp_path, "--task", task, flag, setting, *(["--color"] if color else []), "--data", str(data),
-                 "--method", "scn", shipped)
+    rows = bench(tmp_path, "--task", task, flag, setting, *protocol, "--data", str(data), "--method", "scn", shipped)
     ours, named = cell(rows, "scn", "Photo", int(setting)), cell(rows, shipped, "Photo", int(setting))
     assert ours["psnr"] == named["psnr"] and ours["ssim"] == named["ssim"]
     out = capsys.readouterr().out

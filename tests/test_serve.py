@@ -271,7 +271,7 @@ def test_titles_weights_and_what_the_scores_measure(server) -> None:
     result = np.asarray(Image.open(io.BytesIO(get(f"{base}/api/jobs/{job['id']}/result.png")[1])))
     from scn.metrics.quality import psnr
 
-    assert job["weights"] == "scn_denoise_rgb.sigma" and job["model"] == "scn"
+    assert job["weights"] == "scn_denoise_rgb.sigma_8bit" and job["model"] == "scn"
     assert job["scored_on"] == "RGB" and job["psnr"] == pytest.approx(psnr(result, clean), abs=1e-3)
 
 
@@ -299,7 +299,7 @@ def test_a_noise_level_slider_sets_any_level_a_shipped_model_restores(server) ->
     status, job = post(f"{base}/api/jobs?task=denoise&setting=37", {"image": png(noisy)})
     job = finished(base, job)
     assert status == 202 and job["state"] == "done" and job["setting"] == 37
-    assert job["weights"] == resolve_name("denoise", 37) == "scn_denoise_rgb.sigma" and "level" not in job
+    assert job["weights"] == resolve_name("denoise", 37) == "scn_denoise_rgb.sigma_8bit" and "level" not in job
     status, job = post(f"{base}/api/jobs?task=denoise&setting=80", {"image": png(noisy)})
     job = finished(base, job) if status == 202 else job
     assert "no shipped weights for denoise at sigma 80" in job["error"]
@@ -313,7 +313,7 @@ def test_a_colour_photo_denoised_with_no_level_gets_it_estimated_and_said(server
     status, job = post(f"{base}/api/jobs?task=denoise", {"image": png(np.clip(noisy, 0, 255).astype(np.uint8))})
     job = finished(base, job)
     assert status == 202 and job["state"] == "done" and job["setting"] is None, job
-    assert job["weights"] == "scn_denoise_rgb.sigma" and job["level_from"] == "estimated"
+    assert job["weights"] == "scn_denoise_rgb.sigma_8bit" and job["level_from"] == "estimated"
     assert 10 < job["level"] < 40 and job["level_text"] == f"sigma {job['level']:g}, estimated from the picture"
 
 
