@@ -5,7 +5,8 @@
 
 Names follow timm's `arch.tag`: the registered configuration the weights were trained in (`scn_small_x2`, see
 `scn models`; the checkpoint records any option changed from it) and a tag for what they were trained on
-(`bicubic` for SR, `blind` / `s25` for denoising, `blind` / `q10` for JPEG). `scn models --pretrained` prints
+(`bicubic` for SR, `blind` / `s25` for denoising, `sigma` / `sigma_8bit` told the level, the latter trained on
+noise clipped as picture files hold it, `blind` / `q10` for JPEG). `scn models --pretrained` prints
 them; `scn.resolve` turns any of these names (or `scn`, the default for a task) into a model.
 """
 

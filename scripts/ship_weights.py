@@ -58,8 +58,8 @@ def main() -> None:
     ap.add_argument("--earlier", type=Path, nargs="*", default=[], metavar="RUN_DIR")
     ap.add_argument("--entry", help="manifest entry name (default: NAME)")
     ap.add_argument("--clipped-noise", action="store_true",
-                    help="a denoiser trained on noise clipped and rounded as 8-bit files hold it (data.clipped_fraction "
-                         "1): chosen for stored pictures, the field's unclipped protocol keeping the others")
+                    help="a denoiser trained on noise clipped and rounded as 8-bit files hold it "
+                         "(data.clipped_fraction 1): chosen for stored pictures, the unclipped protocol keeping others")
     args = ap.parse_args()
 
     model = raw_weights(args.run) if args.raw else scn.load_model(args.run / args.weights)
