@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import scn
+from scn.training.config import load_config
 from scn.training.loop import raw_weights
 from scn.zoo import WEIGHTS_DIR, sha256_of
 
@@ -39,6 +40,12 @@ def training_seconds(rows: list[dict[str, str]]) -> float:
     return total + last
 
 
+def trained_on_clipped_noise(run: Path) -> bool:
+    """Whether the run clipped and rounded every noisy patch as 8-bit files hold it (data.clipped_fraction 1)."""
+    config = run / "config.yaml"
+    return config.exists() and load_config(config).data.clipped_fraction == 1
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -57,9 +64,6 @@ def main() -> None:
     ap.add_argument("--not-default", action="store_true")
     ap.add_argument("--earlier", type=Path, nargs="*", default=[], metavar="RUN_DIR")
     ap.add_argument("--entry", help="manifest entry name (default: NAME)")
-    ap.add_argument("--clipped-noise", action="store_true",
-                    help="a denoiser trained on noise clipped and rounded as 8-bit files hold it "
-                         "(data.clipped_fraction 1): chosen for stored pictures, the unclipped protocol keeping others")
     args = ap.parse_args()
 
     model = raw_weights(args.run) if args.raw else scn.load_model(args.run / args.weights)
@@ -87,8 +91,8 @@ def main() -> None:
         entry["quality"] = list(args.quality)
     if model.config.noise_map:
         entry["told_level"] = True  # a denoiser told its noise level (zoo.Pretrained.told_level)
-    if args.clipped_noise:
-        entry["clipped_noise"] = True  # zoo.Pretrained.clipped_noise
+    if trained_on_clipped_noise(args.run):
+        entry["clipped_noise"] = True  # zoo.Pretrained.clipped_noise: chosen for stored pictures
     manifest_path = WEIGHTS_DIR / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     models = manifest["models"]

@@ -41,8 +41,7 @@ def run_pretrained(args: argparse.Namespace) -> int:
         print("no pretrained weights are shipped in this version")
         return 0
     rows = [(e.name, ", ".join(e.aliases), e.task.name, e.setting_text() + (", 8-bit noise" if e.clipped_noise else ""),
-             f"{e.steps:,}",
-             ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())) for e in entries]
+             f"{e.steps:,}", ", ".join(f"{k} {v:.2f}" for k, v in e.dev_psnr.items())) for e in entries]
     print(*aligned([("name", "older name", "task", "setting", "steps", "dev PSNR (dB)"), *rows], right={4}),
           sep="\n")
     print("\n`--model NAME` takes any name above (or an older one), `scn` for the default of a task, or a "
