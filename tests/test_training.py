@@ -643,6 +643,41 @@ def test_gray_fraction_makes_that_share_of_colour_patches_gray_and_leaves_the_re
             config_from_dict(data)
 
 
+def test_channel_gain_fraction_scales_each_channel_of_that_share_of_colour_patches(tmp_path: Path) -> None:
+    """data.channel_gain_fraction: that share of clean colour patches have R, G, B each scaled by a gain from
+    U[channel_gains] and rounded back to 8 bits (a random white balance); the others, and every patch's crop, are
+    as with it off; a gray model, a bad share or bad gains are refused."""
+    data = tiny_config(tmp_path, "denoise")
+    data["model"]["name"] = "scn_denoise_rgb"
+    data["data"]["train"] = [str(make_images(tmp_path / "colour"))]
+    data["data"]["channel_gains"] = [0.6, 0.9]  # below 1, so no value saturates and each gain reads back exactly
+    scaled = 0
+    for (x0, y0), (x1, y1) in patches_off_and_on(data, "channel_gain_fraction", 0.5):
+        if torch.equal(y0, y1):
+            assert torch.equal(x0, x1)
+            continue
+        scaled += 1
+        for before, after in zip(y0.double() * 255, y1.double() * 255):
+            bright = before > 100  # where rounding moves the ratio least
+            gain = float((after[bright] / before[bright]).median())
+            assert 0.6 - 0.01 <= gain <= 0.9 + 0.01
+            assert float((after - torch.floor(before * gain + 0.5)).abs().max()) <= 1.0 + 1e-4  # the median gain, not the drawn one
+        ratios = [float((a[b0 > 100] / b0[b0 > 100]).median()) for a, b0 in zip(y1 * 255, y0 * 255)]
+        assert max(ratios) - min(ratios) > 1e-3  # three gains of their own, not one brightness
+    assert 10 <= scaled <= 30
+    for key, bad, match in [("channel_gain_fraction", -0.1, "must be in \\[0, 1\\]"),
+                            ("channel_gains", [1.5, 0.5], "0 < low <= high"), ("channel_gains", [0.5], "low, high")]:
+        wrong = copy.deepcopy(data)
+        wrong["data"][key] = bad
+        with pytest.raises(scn.ConfigError, match=match):
+            config_from_dict(wrong)
+    data["data"]["channel_gain_fraction"] = 0.5
+    data["model"]["name"] = "scn_denoise"
+    data["data"]["train"] = [str(make_images(tmp_path / "gray", gray=True))]
+    with pytest.raises(scn.ConfigError, match="not one"):
+        config_from_dict(data)
+
+
 def test_clipped_fraction_stores_that_share_of_noisy_patches_as_8_bit_files_do(tmp_path: Path) -> None:
     """data.clipped_fraction: that share of noisy patches are clipped to [0, 1] and rounded to 8 bits (what
     `scn benchmark --clip` scores), the rest and every clean patch are as with it off, a noise-map model is told

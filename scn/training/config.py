@@ -57,6 +57,9 @@ class DataSection:
     down-scaled by these factors (MATLAB bicubic), as DnCNN's data does with 1, 0.9, 0.8, 0.7 ([1] = as is, the
     paper). clipped_fraction: the share of denoising patches whose noisy picture is clipped to [0, 1] and rounded to
     8 bits, as a noisy photo file holds it (`scn benchmark --clip`; 0 = off: the tables' unclipped noise).
+    channel_gain_fraction: the share of a colour model's denoising / JPEG patches whose R, G and B are scaled by
+    gains drawn each from U[channel_gains] (clipped to 8 bits) before degradation, a random white balance that carries
+    luma texture into chroma as colourful pictures hold it and JPEG-born training pictures (BSD200) do not (0 = off).
     val_clipped: validation's noisy pictures clipped and rounded the same way (the `--clip` protocol), for a model
     meant for 8-bit files; off, validation scores the tables' unclipped noise. holdout:
     pictures of the training folders ('FOLDER/FILE', e.g. 'BSD200/2092.png') that no step trains
@@ -73,6 +76,8 @@ class DataSection:
     gray_fraction: float = 0.0
     scales: list[float] = field(default_factory=lambda: [1.0])
     clipped_fraction: float = 0.0
+    channel_gain_fraction: float = 0.0
+    channel_gains: list[float] = field(default_factory=lambda: [0.5, 1.5])
     val_clipped: bool = False
     holdout: list[str] = field(default_factory=list)
 
@@ -152,9 +157,23 @@ class TrainConfig:
 
 
 def _check_share(name: str, value: float) -> None:
-    """A share of the patches (gray_fraction, clipped_fraction, focus_fraction) lies in [0, 1]."""
+    """A share of the patches (gray_fraction, clipped_fraction, channel_gain_fraction, focus_fraction) lies in
+    [0, 1]."""
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name}={value} must be in [0, 1] (0 switches it off)")
+
+
+def _check_channel_gains(data: DataSection, colour_patches: bool) -> None:
+    """data.channel_gain_fraction is a share, on colour denoising / JPEG models only; data.channel_gains a
+    [low, high] pair of positive gains."""
+    _check_share("data.channel_gain_fraction", data.channel_gain_fraction)
+    if data.channel_gain_fraction > 0 and not colour_patches:
+        raise ConfigError("data.channel_gain_fraction scales the R, G, B of colour denoising / JPEG patches; this "
+                          "model is not one, so leave it 0")
+    gains = data.channel_gains
+    if (not isinstance(gains, list) or len(gains) != 2 or not all(isinstance(v, (int, float)) for v in gains)
+            or not 0.0 < gains[0] <= gains[1]):
+        raise ConfigError(f"data.channel_gains={gains!r} must be [low, high] with 0 < low <= high (e.g. [0.5, 1.5])")
 
 
 def _check_focus(task: TaskSection, low: float, high: float) -> None:
@@ -342,6 +361,7 @@ def validate(c: TrainConfig) -> None:
     if c.data.gray_fraction > 0 and (task.resizes or model.channels != 3):
         raise ConfigError("data.gray_fraction makes colour denoising / JPEG patches gray; this model is not one, "
                           "so leave it 0")
+    _check_channel_gains(c.data, colour_patches=not task.resizes and model.channels == 3)
     _check_share("data.clipped_fraction", c.data.clipped_fraction)
     clipping = {"clipped_fraction": (c.data.clipped_fraction > 0, "0"), "val_clipped": (c.data.val_clipped, "false")}
     for key, (on, off) in clipping.items():

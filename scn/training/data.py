@@ -124,6 +124,8 @@ class PatchDataset(Dataset):
         self.low, self.high = config.setting_range
         self.gray_fraction = config.data.gray_fraction
         self.clipped_fraction = config.data.clipped_fraction
+        self.channel_gain_fraction = config.data.channel_gain_fraction
+        self.channel_gains = config.data.channel_gains
         self.noise_map = config.model_config.noise_map  # a denoiser told its level: the map beside the picture
         self.focus = config.task.focus
         self.focus_fraction = config.task.focus_fraction
@@ -136,8 +138,9 @@ class PatchDataset(Dataset):
         return len(self.images) * self.config.data.patches_per_image
 
     def draw(self, epoch: int, index: int, stream: int) -> float:
-        """U[0, 1) from a stream of its own (1: gray, 2: clipped, 3: focus), so turning gray_fraction,
-        clipped_fraction or focus_fraction on changes no crop (and the first two no noise)."""
+        """U[0, 1) from a stream of its own (1: gray, 2: clipped, 3: focus, 4: channel gains), so turning
+        gray_fraction, clipped_fraction, focus_fraction or channel_gain_fraction on changes no crop (and the first
+        two no noise)."""
         return float(np.random.default_rng([self.config.train.seed, epoch, index, stream]).random())
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -159,6 +162,8 @@ class PatchDataset(Dataset):
         (clean,) = _augment([image[y:y + p, x:x + p]], int(rng.integers(8)))
         if self.gray_fraction > 0 and self.draw(epoch, index, 1) < self.gray_fraction:
             clean = np.repeat(to_uint8(clean @ FULL_RANGE_LUMA)[..., None], 3, axis=2)
+        elif self.channel_gain_fraction > 0 and self.draw(epoch, index, 4) < self.channel_gain_fraction:
+            clean = self.with_channel_gains(clean, epoch, index)
         low, high = self.low, self.high
         if self.focus_fraction > 0 and self.draw(epoch, index, 3) < self.focus_fraction:
             low, high = self.focus  # one draw either way: the rest of the patch's randomness stays as it was
@@ -170,6 +175,14 @@ class PatchDataset(Dataset):
         if self.noise_map:
             degraded = with_noise_map(degraded, level)
         return degraded, _to_tensor(clean)
+
+
+    def with_channel_gains(self, clean: np.ndarray, epoch: int, index: int) -> np.ndarray:
+        """`clean` (uint8 RGB) with each channel scaled by its own gain from U[channel_gains], clipped to 8 bits;
+        the gains come from a stream of their own (4), so the crop and noise draws stay as they were."""
+        low, high = self.channel_gains
+        gains = np.random.default_rng([self.config.train.seed, epoch, index, 4, 1]).uniform(low, high, 3)
+        return to_uint8(clean.astype(np.float64) * gains)
 
 
 class StepBatchSampler(Sampler[list[tuple[int, int]]]):
