@@ -1,0 +1,71 @@
+"""scripts/holdout_view.py and scripts/chroma_report.py: the chroma-richer view of held-out pictures, and the
+measure of colour detail and of where a denoiser's error lies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+import scn
+from scn.data.resize import imresize
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+@pytest.fixture()
+def scripts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+
+
+def textured(seed: int, size: tuple[int, int] = (40, 48)) -> np.ndarray:
+    return np.random.default_rng(seed).integers(40, 216, (*size, 3)).astype(np.uint8)
+
+
+def test_chroma_detail_is_zero_for_gray_and_grows_with_saturation(scripts: None) -> None:
+    """A gray picture holds no chroma detail, nor a picture saturated by 0; saturating by 2 more than doubles it; the
+    opponent basis keeps squared error axis by axis (orthonormal)."""
+    from chroma_report import OPPONENT, chroma_detail, opponent
+    from holdout_view import saturated
+
+    colour = textured(0).astype(np.float64)
+    gray = np.repeat(colour.mean(axis=2, keepdims=True), 3, axis=2)
+    assert chroma_detail(gray) == pytest.approx(0.0, abs=1e-12)
+    base = chroma_detail(colour)
+    assert base > 0.1
+    assert chroma_detail(saturated(colour, 0.0)) == pytest.approx(0.0, abs=1e-12)
+    assert chroma_detail(saturated(colour, 2.0)) > 2 * base  # chroma x2 (about x4 in energy); luma not quite kept
+    assert np.allclose(OPPONENT @ OPPONENT.T, np.eye(3))
+    error = colour - gray
+    assert np.sum(opponent(error) ** 2) == pytest.approx(np.sum(error ** 2))
+
+
+def test_holdout_view_writes_the_held_out_pictures_scaled_and_saturated(scripts: None, tmp_path: Path) -> None:
+    """The held-out pictures of a config, down-scaled by MATLAB bicubic and saturated, one PNG each; a config with
+    nothing held out is refused with a ConfigError."""
+    from holdout_view import saturated, write_view
+
+    train = tmp_path / "pool"
+    train.mkdir()
+    for i in range(3):
+        Image.fromarray(textured(i)).save(train / f"p{i}.png")
+    config = {"model": {"name": "scn_denoise_rgb", "overrides": {"num_blocks": 2, "num_features": 8, "width": 2,
+                                                                 "num_scales": 2}},
+              "task": {"type": "denoise", "sigma": [0, 50]},
+              "data": {"train": [str(train)], "val": ["holdout"], "holdout": ["pool/p1.png", "pool/p2.png"],
+                       "patch_size": 16}}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    written = write_view(str(path), tmp_path / "view", 0.5, 1.5)
+    assert [p.name for p in written] == ["pool_p1.png", "pool_p2.png"]
+    expected = saturated(imresize(textured(1).astype(np.float64), 0.5), 1.5)
+    got = np.asarray(Image.open(written[0])).astype(np.float64)
+    assert got.shape == (20, 24, 3)
+    assert np.abs(got - np.clip(np.floor(expected + 0.5), 0, 255)).max() == 0
+    config["data"].update(holdout=[], val=[str(train)])
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(scn.ConfigError, match="holds no pictures out"):
+        write_view(str(path), tmp_path / "none", 0.5)
