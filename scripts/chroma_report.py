@@ -69,8 +69,9 @@ def errors(clean_folder: str, outputs: list[str]) -> None:
                 continue
             out = read_rgb(out_path).astype(np.float64)
             mse = np.mean(opponent(out - clean) ** 2, axis=(0, 1))
-            kept = high_frequency_energy(out)[1:].sum() / max(clean_hf[1:].sum(), 1e-12)
-            cells.append(f"{mse[0]:7.1f} / {mse[1]:6.1f} / {mse[2]:6.1f}, {kept:4.2f}".rjust(58))
+            clean_chroma = clean_hf[1:].sum()  # 0 for a gray picture: nothing to keep, nothing to divide by
+            kept = f"{high_frequency_energy(out)[1:].sum() / clean_chroma:4.2f}" if clean_chroma > 1e-6 else "gray"
+            cells.append(f"{mse[0]:7.1f} / {mse[1]:6.1f} / {mse[2]:6.1f}, {kept:>4}".rjust(58))
         print(f"{path.stem[:12]:12} " + "  ".join(cells))
 
 

@@ -101,7 +101,8 @@ def main() -> None:
         models.append(entry)
     else:
         former = [f for f in [*models[old].get("former_files", []), models[old]["file"]] if f != target.name]
-        models[old] = {"name": entry_name, "aliases": models[old].get("aliases", []), **entry,
+        aliases = models[old].get("aliases", [])
+        models[old] = {"name": entry_name, **({"aliases": aliases} if aliases else {}), **entry,
                        **({"former_files": former} if former else {})}
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     docs.mkdir(parents=True, exist_ok=True)

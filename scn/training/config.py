@@ -357,11 +357,12 @@ def validate(c: TrainConfig) -> None:
     for name in ("patch_size", "batch_size", "patches_per_image"):
         if getattr(c.data, name) < 1:
             raise ConfigError(f"data.{name} must be >= 1")
+    colour_patches = not task.resizes and model.channels == 3  # colour denoising / JPEG: patches of RGB pictures
     _check_share("data.gray_fraction", c.data.gray_fraction)
-    if c.data.gray_fraction > 0 and (task.resizes or model.channels != 3):
+    if c.data.gray_fraction > 0 and not colour_patches:
         raise ConfigError("data.gray_fraction makes colour denoising / JPEG patches gray; this model is not one, "
                           "so leave it 0")
-    _check_channel_gains(c.data, colour_patches=not task.resizes and model.channels == 3)
+    _check_channel_gains(c.data, colour_patches)
     _check_share("data.clipped_fraction", c.data.clipped_fraction)
     clipping = {"clipped_fraction": (c.data.clipped_fraction > 0, "0"), "val_clipped": (c.data.val_clipped, "false")}
     for key, (on, off) in clipping.items():

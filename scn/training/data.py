@@ -176,7 +176,6 @@ class PatchDataset(Dataset):
             degraded = with_noise_map(degraded, level)
         return degraded, _to_tensor(clean)
 
-
     def with_channel_gains(self, clean: np.ndarray, epoch: int, index: int) -> np.ndarray:
         """`clean` (uint8 RGB) with each channel scaled by its own gain from U[channel_gains], clipped to 8 bits;
         the gains come from a stream of their own (4), so the crop and noise draws stay as they were."""
