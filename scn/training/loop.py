@@ -365,14 +365,15 @@ class Trainer:
                     self.fit_budget(start_step)
                 if self.step >= self.total_steps:
                     break
-        bar.close()
-        if stopped is not None:
-            self.stop_signal = stopped
-            if self.dist.main:
-                self.checkpoint()
-            if self.dist.world > 1:
-                dist.barrier()  # every process leaves once the checkpoint is on disk
-            return self.out / STATE_FILE
+            bar.close()
+            if stopped is not None:  # still inside StopRequest: under torchrun a process may learn of the stop
+                # from the all-reduce before its own copy of the signal lands, which must not kill it mid-barrier
+                self.stop_signal = stopped
+                if self.dist.main:
+                    self.checkpoint()
+                if self.dist.world > 1:
+                    dist.barrier()  # every process leaves once the checkpoint is on disk
+                return self.out / STATE_FILE
         return self.finish()
 
     def stop_agreed(self, stop: StopRequest) -> int | None:
