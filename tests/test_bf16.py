@@ -11,7 +11,7 @@ import pytest
 
 import scn
 from scn.cli.main import main
-from scn.cpu import cpu_has_amx, cpu_has_int8_dot, cpu_flags
+from scn.cpu import cpu_has_amx, cpu_has_bf16, cpu_has_int8_dot, cpu_flags
 from scn.data.samples import demo_photo
 from scn.errors import ScnWarning
 from scn.inference.engine import Restorer
@@ -88,5 +88,8 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path, monkeypatch: pytest.Mon
     assert "amx_tile" in (cpu_flags(intel) or set()) and cpu_flags(tmp_path / "absent") is None
     assert [cpu_has_amx(p) for p in (intel, amd, arm)] == [True, False, False]
     assert [cpu_has_int8_dot(p) for p in (intel, amd, arm)] == [True, True, True]
+    avx_only = tmp_path / "avx"
+    avx_only.write_text("flags\t\t: fpu sse4_2 avx fma f16c\n")
+    assert [cpu_has_bf16(p) for p in (intel, amd, arm, avx_only)] == [True, True, True, False]
     monkeypatch.setenv("SCN_BF16_CPU", "1")
     assert cpu_has_amx(amd)  # what the probe cannot see, said by the user

@@ -7,7 +7,7 @@ import signal
 import sys
 from typing import Any
 
-from ..cpu import cpu_has_amx
+from ..cpu import cpu_has_amx, cpu_has_bf16
 from ..training import Trainer, load_config
 
 
@@ -31,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.set)
     trainer = Trainer(config, args.out, resume=args.resume, device=args.device, time_budget_s=args.time_budget,
                       progress=not args.no_progress)
+    if trainer.dist.main and not trainer.cuda and config.train.cpu_amp and not cpu_has_bf16():
+        print("scn train: train.cpu_amp is on but this CPU has no bf16 instructions (amx_bf16, avx512_bf16): "
+              "autocast emulates bf16, about 10x slower a step than fp32; --set train.cpu_amp=false "
+              "(docs/training.md)", file=sys.stderr)
     final = trainer.run()
     if trainer.stop_signal is not None:
         name = signal.Signals(trainer.stop_signal).name
