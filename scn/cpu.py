@@ -28,36 +28,32 @@ def _told(variable: str) -> bool | None:
     return value == "1" if value in ("0", "1") else None
 
 
-def cpu_has_int8_dot(cpuinfo: str | Path = CPUINFO) -> bool:
-    """Whether this CPU has the 8-bit multiply-add instructions ONNX Runtime's integer kernels are built on
-    (x86: AVX2 vpmaddubsw, AVX-512 VNNI, AVX-VNNI; Arm: the dot product extension)."""
-    told = _told("SCN_INT8_CPU")
+def _has_any(variable: str, wanted: set[str], cpuinfo: str | Path, unreadable: bool) -> bool:
+    """What `variable` says (1 / 0), else whether the CPU's flags hold any of `wanted`, else `unreadable`."""
+    told = _told(variable)
     if told is not None:
         return told
     flags = cpu_flags(cpuinfo)
-    if flags is None:
-        return sys.platform == "darwin"  # Apple silicon has the dot product extension
-    return bool(flags & {"avx2", "avx512_vnni", "avx_vnni", "asimddp"})
+    return unreadable if flags is None else bool(flags & wanted)
+
+
+def cpu_has_int8_dot(cpuinfo: str | Path = CPUINFO) -> bool:
+    """Whether this CPU has the 8-bit multiply-add instructions ONNX Runtime's integer kernels are built on
+    (x86: AVX2 vpmaddubsw, AVX-512 VNNI, AVX-VNNI; Arm: the dot product extension). Apple silicon, with no
+    cpuinfo to read, has the dot product extension."""
+    return _has_any("SCN_INT8_CPU", {"avx2", "avx512_vnni", "avx_vnni", "asimddp"}, cpuinfo,
+                    unreadable=sys.platform == "darwin")
 
 
 def cpu_has_bf16(cpuinfo: str | Path = CPUINFO) -> bool:
     """Whether this CPU has any bf16 instructions (x86: AVX-512 BF16 or AMX; Arm: the BF16 extension). Without
-    them bf16 autocast is emulated: a training step of the colour denoiser took 50 s against 4.8 s in fp32 on an
+    them bf16 autocast is emulated: a training step of the colour denoiser took 49 s against 4.9 s in fp32 on an
     AMD EPYC with AVX alone (docs/training.md)."""
-    told = _told("SCN_BF16_CPU")
-    if told is not None:
-        return told
-    flags = cpu_flags(cpuinfo)
-    if flags is None:
-        return sys.platform == "darwin"
-    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+    return _has_any("SCN_BF16_CPU", {"avx512_bf16", "amx_bf16", "bf16"}, cpuinfo, unreadable=sys.platform == "darwin")
 
 
 def cpu_has_amx(cpuinfo: str | Path = CPUINFO) -> bool:
     """Whether this CPU multiplies bf16 matrices in hardware (Intel AMX), where bf16 convolutions pay: 2.86x a
     training step and 2.1-2.3x a restore on an Intel Xeon with it (docs/speed.md); AVX-512 BF16 alone (AMD EPYC)
     gave training no gain."""
-    told = _told("SCN_BF16_CPU")
-    if told is not None:
-        return told
-    return "amx_bf16" in (cpu_flags(cpuinfo) or set())
+    return _has_any("SCN_BF16_CPU", {"amx_bf16"}, cpuinfo, unreadable=False)
