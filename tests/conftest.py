@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +20,15 @@ from scn.data.samples import demo_photo
 from scn.experiments import BUDGETS, EXPERIMENTS, Budget
 
 TINY = dict(num_blocks=2, num_features=8, width=2)
+# inductor's pool of compile workers takes longer to start than the tests' tiny graphs take to compile in-process
+# (test_compiled_restorer_equals_eager: 32 s with the pool, 12 s without, one core of an AMD EPYC)
+os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)
 def _seed_and_threads() -> None:
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("SCN_TEST_THREADS", "2")))  # 1 beside a training pinned to a core
 
 
 SHARED = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared"

@@ -239,7 +239,7 @@ def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: P
 @needs_shared
 def test_toy_suite_runs_resumes_after_a_kill_and_reports(tmp_path: Path, pair_script: Path, toy: Budget) -> None:
     out = tmp_path / "suite"
-    steps = 600
+    steps = 200
     proc = run_pair(pair_script, out, steps)
     deadline = time.monotonic() + 120
     while not list(out.glob("runs/*/checkpoint.pt")) and time.monotonic() < deadline:

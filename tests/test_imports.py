@@ -4,6 +4,8 @@ inside functions are only of optional dependencies."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "scn"
@@ -32,6 +34,9 @@ LAYERS: list[tuple[str, ...]] = [
 # Imports allowed inside functions: optional dependencies, and what must follow a runtime choice.
 OPTIONAL = {"onnx", "onnxscript", "onnxruntime", "bm3d", "torch.utils.tensorboard",
             "png"}  # pypng: a dependency, but only 16-bit colour PNGs need it (machines without it still train)
+# Dependencies that take most of a second each to import and that few commands use (drawing, confidence intervals,
+# SSIM): imported where used, so `scn restore` and every `scn train` process start without them.
+DEFERRED = {"matplotlib", "scipy.stats", "scipy.ndimage"}
 
 
 def module_name(path: Path) -> str:
@@ -113,7 +118,7 @@ def test_function_level_imports_are_optional_dependencies_only() -> None:
     bad = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for name, line, in_function in scn_imports(path):
-            if in_function and not any(name == o or name.startswith(o + ".") for o in OPTIONAL):
+            if in_function and not any(name == o or name.startswith(o + ".") for o in OPTIONAL | DEFERRED):
                 bad.append(f"{path.relative_to(PACKAGE.parent)}:{line}: import {name} inside a function")
     assert not bad, "imports inside functions (move them to the top, or list an optional dependency):\n" + \
         "\n".join(bad)
@@ -133,3 +138,13 @@ def test_the_checker_sees_upward_and_function_imports() -> None:
     assert upward("from ..layers.geometry import level_sizes\n", "scn.inference.tiling") == []
     inner = imports_of("def f():\n    from ..zoo import find_pretrained\n", "scn.inference.api", False)
     assert inner == [("scn.zoo.find_pretrained", 2, True)]
+
+
+def test_the_command_line_starts_without_the_deferred_dependencies() -> None:
+    """`import scn.cli.main` (what every `scn` command and training process pays before it starts) loads none of
+    DEFERRED: each would add most of a second to `scn restore`."""
+    code = ("import sys, scn.cli.main; print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('matplotlib', 'scipy') and m.startswith(('matplotlib', 'scipy.stats', 'scipy.ndimage')))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE.parent).stdout.split()
+    assert not loaded, f"imported at start: {loaded[:5]}"

@@ -103,19 +103,25 @@ def test_precision_is_checked_with_one_line(tmp_path: Path, capsys: pytest.Captu
         Restorer.at_precision(scn.create_model("scn_small_x2"), "int8", device="cuda")
 
 
-def test_export_int8_writes_the_model_restore_runs(tmp_path: Path) -> None:
+def test_export_int8_writes_the_model_restore_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`scn export --int8` writes the file `--precision int8` runs, taken from the cache when restore made it (and
+    quantized into it when not)."""
     import onnx
     from scn.inference.engine import onnx_forward
     from scn.inference.export import read_onnx_config
+    from scn.inference.int8 import int8_model
 
-    out = tmp_path / "x2_int8.onnx"
-    assert main(["export", "--model", "scn_small_x2.bicubic", "--int8", "-o", str(out)]) == 0
-    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
-    assert meta["scn_precision"] == "int8" and read_onnx_config(out).scale == 2
     model = scn.resolve("scn_small_x2.bicubic").load()
     model.shipped_name = None  # int8 whatever weights/int8.json says
     pic = crop()
+    restored = Restorer.at_precision(model, "int8", tile=0).restore(pic).color  # quantizes into the cache if new
+    capsys.readouterr()
+    out = tmp_path / "x2_int8.onnx"
+    assert main(["export", "--model", "scn_small_x2.bicubic", "--int8", "-o", str(out)]) == 0
+    assert "quantizing" not in capsys.readouterr().err and out.read_bytes() == int8_model(model).read_bytes()
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["scn_precision"] == "int8" and read_onnx_config(out).scale == 2
     exported = Restorer(config=read_onnx_config(out), forward=onnx_forward(out), tile=0).restore(pic).color
-    np.testing.assert_array_equal(exported, Restorer.at_precision(model, "int8", tile=0).restore(pic).color)
+    np.testing.assert_array_equal(exported, restored)
     assert main(["export", "--model", "scn_small_x2.bicubic", "--int8", "--format", "pt2", "-o",
                  str(tmp_path / "x.pt2")]) == 2

@@ -186,11 +186,15 @@ def run_train(*args: str, **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, **kw)
 
 
+STOP_RUN_STEPS = 100
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The config of a 300-step run and the run itself, done once for the stop / resume cases."""
+    """The config of a 100-step run and the run itself, done once for the stop / resume cases (its first checkpoint
+    at step 10 leaves some 90 steps, seconds, to stop it in)."""
     root = tmp_path_factory.mktemp("stops")
-    data = tiny_config(root, steps=300, checkpoint_every=10, val_every=1000, log_every=10, deterministic=True)
+    data = tiny_config(root, steps=STOP_RUN_STEPS, checkpoint_every=10, val_every=1000, log_every=10, deterministic=True)
     data["data"]["val"] = []
     cfg = write_config(root, data)
     assert run_train(str(cfg), "--out", str(root / "full")).wait() == 0
@@ -234,7 +238,7 @@ def test_stopped_then_resumed_equals_uninterrupted(uninterrupted: tuple[Path, Pa
         assert torch.equal(va, vb), k
     rows = read_log(stopped / "log.csv")
     steps = [int(r["step"]) for r in rows]
-    assert steps == sorted(set(steps)) and steps[-1] == 300  # no duplicated rows after the resume
+    assert steps == sorted(set(steps)) and steps[-1] == STOP_RUN_STEPS  # no duplicated rows after the resume
     seconds = [float(r["seconds"]) for r in rows]
     assert seconds == sorted(seconds), "the log's training time keeps counting across the resume"
 
@@ -274,7 +278,7 @@ def test_a_damaged_checkpoint_resumes_from_the_one_before_and_equals_uninterrupt
     for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(va, vb), k
     steps = [int(r["step"]) for r in read_log(stopped / "log.csv")]
-    assert steps == sorted(set(steps)) and steps[-1] == 300
+    assert steps == sorted(set(steps)) and steps[-1] == STOP_RUN_STEPS
 
 
 def test_damaged_states_and_weights_are_one_line_errors(tmp_path: Path, capsys) -> None:
@@ -378,10 +382,10 @@ def test_torchrun_stopped_by_sigterm_checkpoints_and_resumes_alone(uninterrupted
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()
     a, b = scn.load_model(full / "final.safetensors"), scn.load_model(stopped / "final.safetensors")
     for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
-        # the all-reduce sums in another order, and ~290 steps of Adam grow that to a few 1e-3 of a tensor's size
+        # the all-reduce sums in another order, and ~90 steps of Adam grow that to a few 1e-3 of a tensor's size
         assert (va - vb).abs().max() <= 2e-2 * va.abs().max() + 1e-6, k
     steps = [int(r["step"]) for r in read_log(stopped / "log.csv")]
-    assert steps == sorted(set(steps)) and steps[-1] == 300
+    assert steps == sorted(set(steps)) and steps[-1] == STOP_RUN_STEPS
 
 
 # -- failures ----------------------------------------------------------------------------------------------------

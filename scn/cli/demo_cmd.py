@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..data.color import to_uint8
 from ..data.samples import demo_photo
@@ -30,6 +29,8 @@ def add_parser(sub: Any) -> None:
 
 
 def save_comparison(path: Path, panels: list[tuple[np.ndarray, str]], title: str) -> None:
+    from matplotlib.figure import Figure  # a second to import: only when drawing
+
     fig = Figure(figsize=(4.2 * len(panels), 8.6))
     axes = fig.subplots(2, len(panels))
     h, w = panels[0][0].shape[:2]

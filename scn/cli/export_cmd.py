@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write
 from ..errors import ScnError
 from ..inference.export import export_onnx, export_program
-from ..inference.int8 import quantize
+from ..inference.int8 import int8_model, quantize
 from ..resolve import resolve
 from .options import add_task_options, task_and_setting
 
@@ -21,7 +23,8 @@ def add_parser(sub: Any) -> None:
     add_task_options(p, None, "with `--model scn` or a registered name: the shipped model for this task")
     p.add_argument("--format", choices=("onnx", "pt2", "torchscript"), default="onnx", help="default %(default)s")
     p.add_argument("--int8", action="store_true",
-                   help="ONNX statically quantized to 8-bit integers, as `scn restore --precision int8` runs it")
+                   help="ONNX statically quantized to 8-bit integers, the file `scn restore --precision int8` runs "
+                        "(made once per model and kept in ~/.cache/scn/int8)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
     p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     p.set_defaults(run=run)
@@ -40,8 +43,13 @@ def run(args: argparse.Namespace) -> int:
         raise ScnError(f"--int8 writes ONNX (ONNX Runtime's integer kernels run it); drop --format {args.format}")
     task, setting = task_and_setting(args)
     model = resolve(args.model, task, setting).load()
-    if args.int8:
-        path = quantize(model, out)
+    if args.int8:  # the file `scn restore --precision int8` runs: quantized once, kept in the cache for both
+        try:
+            cached = int8_model(model)
+        except OSError:  # no writable cache: quantize straight into FILE
+            path = quantize(model, out)
+        else:
+            path = atomic_write(out, lambda tmp: shutil.copyfile(cached, tmp))
     else:
         path = export_onnx(model, out) if args.format == "onnx" else export_program(model, out)
     print(f"wrote {path}")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ..atomic import atomic_write
 from ..training.loop import LOG_FIELDS, LOG_FILE
@@ -160,6 +159,8 @@ class Paired:
         """t_{(1+c)/2, n-1} * s / sqrt(n); nan below two pairs."""
         if self.n < 2:
             return math.nan
+        from scipy import stats  # most of a second to import: only when a table is made
+
         quantile = float(stats.t.ppf((1 + self.confidence) / 2, self.n - 1))
         return quantile * statistics.stdev(self.diffs) / math.sqrt(self.n)
 

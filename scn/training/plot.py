@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 
 def baseline_in_view(model: list[float], baseline: list[float]) -> bool:
     """Whether the degraded input's PSNR is drawn beside the model's: not when it lies further from the model's
@@ -19,6 +17,8 @@ def baseline_in_view(model: list[float], baseline: list[float]) -> bool:
 def plot_curves(log_csv: Path, out_png: Path, title: str = "", loss_name: str = "l1") -> Path | None:
     """Loss and validation PSNR (with the degraded input's PSNR) against the step; None for an empty log.
     (matplotlib's object API: no pyplot, so the caller's backend is left alone.)"""
+    from matplotlib.figure import Figure  # a second to import: here, so `scn` commands start without it
+
     rows = list(csv.DictReader(log_csv.open()))
     if not rows:
         return None
