@@ -6,6 +6,8 @@
 `--compile` times instead the bare loop (channels_last, as `scn train` runs) eager and with the model under
 `torch.compile` (compile time left out). `--amp` times it (channels_last) in fp32 and under the CPU's bf16
 autocast (`train.cpu_amp`), alternating, twice each: a gain needs bf16 matrix units (AMX), not AVX-512 BF16 alone.
+`--layout` times it in fp32 with channels-last and with contiguous memory (`train.channels_last`), alternating,
+twice each; `--noise-map` gives the model the noise-level input of the told denoisers.
 
 The model is the paper's ablation size (8 blocks, 32 features, x4 width, 4 levels) at batch 16 of 48x48 LR
 patches; `scn train` reads T91 from ../shared (or synthetic images when it is absent). Not a test: the numbers
@@ -32,10 +34,10 @@ SHARED_T91 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "trai
 
 
 def bare_loop(model_name: str, steps: int, warmup: int, batch: int, patch: int, compile: bool = False,
-              channels_last: bool = False, amp: bool = False) -> tuple[float, float]:
+              channels_last: bool = False, amp: bool = False, noise_map: bool = False) -> tuple[float, float]:
     """Patches/s over the steps after `warmup`, and the seconds the warm-up steps took (compiling included)."""
     torch.manual_seed(0)
-    model = scn.create_model(model_name)
+    model = scn.create_model(model_name, **({"noise_map": True} if noise_map else {}))
     c, s = model.config, model.config.scale
     form = torch.channels_last if channels_last else torch.contiguous_format
     model.to(memory_format=form)
@@ -87,6 +89,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--compile", action="store_true", help="bare loop eager against compiled (no scn train)")
     ap.add_argument("--amp", action="store_true", help="bare loop in fp32 against bf16 autocast (no scn train)")
+    ap.add_argument("--layout", action="store_true",
+                    help="bare loop channels-last against contiguous memory (no scn train)")
+    ap.add_argument("--noise-map", action="store_true", help="the model told the noise level (an input channel)")
     args = ap.parse_args()
     print(f"{args.model}, batch {args.batch} of {args.patch}x{args.patch}, {torch.get_num_threads()} threads, "
           f"steps {args.warmup + 1}..{args.steps} timed")
@@ -99,6 +104,16 @@ def main() -> None:
             print(f"bare loop, {'bf16 autocast' if amp else 'fp32         '}: {rate:7.2f} patches/s "
                   f"({args.batch / rate:.2f} s/step)")
         print(f"bf16 / fp32: {max(rates[True]) / max(rates[False]):.2f}")
+        return
+    if args.layout:
+        layouts: dict[bool, list[float]] = {True: [], False: []}
+        for channels_last in (True, False, True, False):
+            rate, _ = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch,
+                                channels_last=channels_last, noise_map=args.noise_map)
+            layouts[channels_last].append(rate)
+            print(f"bare loop, {'channels-last' if channels_last else 'contiguous   '}: {rate:7.2f} patches/s "
+                  f"({args.batch / rate:.2f} s/step)")
+        print(f"contiguous / channels-last: {max(layouts[False]) / max(layouts[True]):.2f}")
         return
     bare, _ = bare_loop(args.model, args.steps, args.warmup, args.batch, args.patch, channels_last=args.compile)
     print(f"bare PyTorch loop, random tensors: {bare:7.2f} patches/s ({args.batch / bare:.2f} s/step)")

@@ -88,6 +88,8 @@ class TrainSection:
     to the run's length) | reference (x0.2 at 20/30 and 25/30) | cosine | constant. loss: l1 (the paper's) | l2.
     ema: decay, 0 = off. grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps.
     amp / cpu_amp: bf16 autocast on CUDA / on the CPU (pays where the CPU has AMX: docs/training.md).
+    channels_last: the model and batches in channels-last memory (faster on CUDA and on the CPUs first measured;
+    a fifth slower on an AVX2 AMD EPYC: docs/training.md).
     init / zero_tail / zero_blocks / match_residual / bicubic_skip: where training starts (docs/training.md)."""
 
     epochs: float = 40
@@ -106,6 +108,7 @@ class TrainSection:
     deterministic: bool = False
     amp: bool = True
     cpu_amp: bool = False
+    channels_last: bool = True
     threads: int = 0
     init: str | None = None
     zero_tail: bool = False

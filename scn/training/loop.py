@@ -191,7 +191,8 @@ class Trainer:
             zero_tail(self.model, keep=loaded)
         if t.bicubic_skip and not resume:
             bicubic_skip(self.model)
-        self.model.to(self.device).to(memory_format=torch.channels_last)  # faster on CUDA and on this CPU
+        self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
+        self.model.to(self.device).to(memory_format=self.memory_format)
         self.ema = EMA(self.model, t.ema) if t.ema > 0 else None
         if not self.cuda:
             keep_freed_memory()
@@ -391,7 +392,7 @@ class Trainer:
         """One optimiser step (and EMA update) on a batch, under bf16 autocast where `amp`; returns its loss."""
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
-        x, y = x.contiguous(memory_format=torch.channels_last), y.contiguous(memory_format=torch.channels_last)
+        x, y = x.contiguous(memory_format=self.memory_format), y.contiguous(memory_format=self.memory_format)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with torch.autocast("cuda" if self.cuda else "cpu", dtype=torch.bfloat16, enabled=amp):
