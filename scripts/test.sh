@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up (scripts/setup.sh) and run the test suite. Extra arguments go to pytest.
 # The `scn serve` browser test needs Debian's chromium: installed here where missing (as root, with apt);
-# without it that one test skips and says why.
+# without it that one test skips and says why. Beside a training pinned to one core, run it on the other:
+#   SCN_TEST_THREADS=1 OMP_NUM_THREADS=1 taskset -c 1 bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
