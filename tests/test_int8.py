@@ -125,3 +125,17 @@ def test_export_int8_writes_the_model_restore_runs(tmp_path: Path, capsys: pytes
     np.testing.assert_array_equal(exported, restored)
     assert main(["export", "--model", "scn_small_x2.bicubic", "--int8", "--format", "pt2", "-o",
                  str(tmp_path / "x.pt2")]) == 2
+
+
+def test_an_unwritable_cache_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the int8 cache cannot be made, int8 restore says so in one line with what to do (`scn export --int8`
+    quantizes straight into its output instead)."""
+    from scn.inference.int8 import CacheUnwritable
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("SCN_CACHE", str(blocker))
+    model = scn.resolve("scn_small_x2.bicubic").load()
+    model.shipped_name = None
+    with pytest.raises(CacheUnwritable, match=r"cannot write the int8 cache .*a_file.*set SCN_CACHE"):
+        Restorer.at_precision(model, "int8", tile=0).restore(crop())

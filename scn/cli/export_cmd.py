@@ -10,7 +10,7 @@ from typing import Any
 from ..atomic import atomic_write
 from ..errors import ScnError
 from ..inference.export import export_onnx, export_program
-from ..inference.int8 import int8_model, quantize
+from ..inference.int8 import CacheUnwritable, int8_model, quantize
 from ..resolve import resolve
 from .options import add_task_options, task_and_setting
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.int8:  # the file `scn restore --precision int8` runs: quantized once, kept in the cache for both
         try:
             cached = int8_model(model)
-        except OSError:  # no writable cache: quantize straight into FILE
+        except CacheUnwritable:  # quantize straight into FILE
             path = quantize(model, out)
         else:
             path = atomic_write(out, lambda tmp: shutil.copyfile(cached, tmp))

@@ -153,6 +153,10 @@ def quantize(model: RestorationNet, path: str | Path, ops: list[str] | None = No
         return atomic_write(path, write)
 
 
+class CacheUnwritable(ScnError):
+    """The int8 cache folder cannot be made or written."""
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("SCN_CACHE", Path.home() / ".cache" / "scn")) / "int8"
 
@@ -178,8 +182,12 @@ def int8_model(model: RestorationNet, note: bool = True) -> Path:
         raise ScnError("int8 needs onnxruntime: pip install 'scn[onnx]'") from None
     path = cache_dir() / f"{model_key(model)}.onnx"
     if not path.is_file():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CacheUnwritable(f"cannot write the int8 cache {path.parent} ({e.strerror or e}); set SCN_CACHE "
+                                  "to a writable folder") from None
         if note:
             print(f"scn: quantizing the model to int8 once (cached in {path.parent})", file=sys.stderr)
-        path.parent.mkdir(parents=True, exist_ok=True)
         quantize(model, path)
     return path
