@@ -16,6 +16,7 @@ from ..data.samples import demo_photo
 from ..errors import ScnError
 from ..inference.api import restore
 from ..tasks import Task, get_task
+from ..training.plot import new_figure
 from ..zoo import ZooError
 
 DEMOS = (("sr", 2), ("sr", 4), ("denoise", 25), ("jpeg", 10))
@@ -29,9 +30,7 @@ def add_parser(sub: Any) -> None:
 
 
 def save_comparison(path: Path, panels: list[tuple[np.ndarray, str]], title: str) -> None:
-    from matplotlib.figure import Figure  # a second to import: only when drawing
-
-    fig = Figure(figsize=(4.2 * len(panels), 8.6))
+    fig = new_figure(figsize=(4.2 * len(panels), 8.6))
     axes = fig.subplots(2, len(panels))
     h, w = panels[0][0].shape[:2]
     half = min(h, w) // 7

@@ -8,9 +8,10 @@ import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..atomic import atomic_write
+from ..training.plot import new_figure
 from .catalog import BUDGETS, EVAL_RATIOS, EXPERIMENTS, FACTORIAL_BASE, RATIOS, TEST_SETS, Budget, Claim, \
     Experiment, Study, fig6_name
 from .plan import study_units
@@ -125,13 +126,6 @@ def eval_table(sr: StudyRecords, kind: str) -> list[str]:
 
 
 # -- plots -------------------------------------------------------------------------------------------------------
-def _figure(**options: Any) -> Figure:
-    """A matplotlib figure (object API, no pyplot); matplotlib is imported here, so `scn` starts without it."""
-    from matplotlib.figure import Figure
-
-    return Figure(**options)
-
-
 def _save(fig: Figure, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
@@ -149,7 +143,7 @@ def _mean_curve(records: list[Record]) -> tuple[list[int], list[float], list[flo
 
 def plot_curves(sr: StudyRecords, path: Path) -> Path:
     """Validation PSNR (mean over seeds) against step and against wall-clock, a line per variant."""
-    fig = _figure(figsize=(11, 3.8))
+    fig = new_figure(figsize=(11, 3.8))
     by_step, by_time = fig.subplots(1, 2)
     for v in sr.study.variants:
         runs = [r for r in sr.runs.get(v.name, []) if r.curve()[0]]
@@ -170,7 +164,7 @@ def plot_curves(sr: StudyRecords, path: Path) -> Path:
 
 def plot_levels(sr: StudyRecords, path: Path) -> Path:
     """Fig. 6: PSNR against the number of levels, a line per ratio (1 level: the single-scale network)."""
-    fig = _figure(figsize=(5.5, 3.8))
+    fig = new_figure(figsize=(5.5, 3.8))
     ax = fig.subplots()
     base = sr.mean_over_sets("levels1", "default")
     for label in RATIOS:
@@ -192,7 +186,7 @@ def plot_levels(sr: StudyRecords, path: Path) -> Path:
 def plot_evals(sr: StudyRecords, path: Path, kind: str) -> Path:
     """Fig. 7 (kind 'levels': PSNR against the evaluation depth) or Fig. 8 ('ratios': against the evaluation
     ratio), a panel per training ratio and a line per trained model; the trained setting is the filled marker."""
-    fig = _figure(figsize=(13, 3.8))
+    fig = new_figure(figsize=(13, 3.8))
     axes = fig.subplots(1, len(RATIOS), sharey=True)
     for ax, (label, ratio) in zip(axes, RATIOS.items()):
         for levels in range(2, sr.budget.max_levels + 1):
@@ -376,7 +370,7 @@ def plot_gap(records: list[Record], path: Path) -> Path | None:
     if not groups:
         return None
     sizes = list(dict.fromkeys((sr.budget.features, sr.budget.blocks) for sr, *_ in groups))
-    fig = _figure(figsize=(6.5 * len(sizes), 4.6))
+    fig = new_figure(figsize=(6.5 * len(sizes), 4.6))
     axes = fig.subplots(1, len(sizes), squeeze=False)[0]
     style = {GAP_PAIRINGS[0][0]: "--", GAP_PAIRINGS[1][0]: "-", GAP_PAIRINGS[2][0]: "-."}
     colours = {name: f"C{i}" for i, name in enumerate(GAP_BUDGETS)}

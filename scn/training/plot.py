@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def new_figure(**options: Any) -> Figure:
+    """A matplotlib figure (its object API: no pyplot, so the caller's backend is left alone). matplotlib takes a
+    second to import: it is imported here, when something is drawn, so `scn` commands start without it."""
+    from matplotlib.figure import Figure
+
+    return Figure(**options)
 
 
 def baseline_in_view(model: list[float], baseline: list[float]) -> bool:
@@ -17,8 +29,6 @@ def baseline_in_view(model: list[float], baseline: list[float]) -> bool:
 def plot_curves(log_csv: Path, out_png: Path, title: str = "", loss_name: str = "l1") -> Path | None:
     """Loss and validation PSNR (with the degraded input's PSNR) against the step; None for an empty log.
     (matplotlib's object API: no pyplot, so the caller's backend is left alone.)"""
-    from matplotlib.figure import Figure  # a second to import: here, so `scn` commands start without it
-
     rows = list(csv.DictReader(log_csv.open()))
     if not rows:
         return None
@@ -26,7 +36,7 @@ def plot_curves(log_csv: Path, out_png: Path, title: str = "", loss_name: str = 
     steps = [int(r["step"]) for r in logged]
     loss = [float(r["loss"]) for r in logged]
     val = [(int(r["step"]), float(r["val_psnr"]), float(r["val_baseline_psnr"])) for r in rows if r["val_psnr"]]
-    fig = Figure(figsize=(10, 3.6))
+    fig = new_figure(figsize=(10, 3.6))
     ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(steps, loss, lw=1)
     ax1.set(xlabel="step", ylabel=f"{loss_name.upper()} loss", title="training loss")
