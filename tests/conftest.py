@@ -25,10 +25,19 @@ TINY = dict(num_blocks=2, num_features=8, width=2)
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
 
+def threads_for_tests() -> int:
+    """SCN_TEST_THREADS, else the usable cores shared among pytest-xdist's workers (at most 2, as CI has): one
+    thread per worker where scripts/test.sh runs a worker per core."""
+    if "SCN_TEST_THREADS" in os.environ:  # 1 beside a training pinned to a core
+        return int(os.environ["SCN_TEST_THREADS"])
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return max(1, min(2, len(os.sched_getaffinity(0)) // workers))
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_threads() -> None:
     torch.manual_seed(0)
-    torch.set_num_threads(int(os.environ.get("SCN_TEST_THREADS", "2")))  # 1 beside a training pinned to a core
+    torch.set_num_threads(threads_for_tests())
 
 
 SHARED = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared"
