@@ -398,3 +398,14 @@ def test_holdout_of_scores_a_configs_held_out_pictures_as_a_folder_of_them_score
         proc = cli("benchmark", *args, *extra)
         assert proc.returncode == 2 and expect in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, \
             proc.stderr
+
+
+def test_a_long_folder_name_keeps_the_table_columns_apart() -> None:
+    """A set named by a long folder (a held-out view, say) is written whole, its setting in a column of its own."""
+    from scn.evaluation.report import format_table
+    from scn.evaluation.runner import Row
+
+    rows = [Row("identity", name, DENOISE, 15, 20.0, 0.5) for name in ("Set5", "holdout_vivid_half")]
+    lines = format_table(rows).splitlines()
+    assert lines[2].startswith("Set5 ") and lines[3].startswith("holdout_vivid_half  σ15")
+    assert len({line.index("σ15") for line in lines[2:]}) == 1 and lines[0].index("setting") == lines[2].index("σ15")

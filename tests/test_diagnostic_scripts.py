@@ -69,3 +69,55 @@ def test_holdout_view_writes_the_held_out_pictures_scaled_and_saturated(scripts:
     path.write_text(yaml.safe_dump(config))
     with pytest.raises(scn.ConfigError, match="holds no pictures out"):
         write_view(str(path), tmp_path / "none", 0.5)
+
+
+def test_stage_verdict_applies_the_rule_and_picks_the_largest_passing_view_gain(scripts: None) -> None:
+    """A candidate passes on a view gain at the named sigma of at least min_gain with no held-out cell falling by
+    more than max_drop; the largest passing gain is chosen; none passing keeps the incumbent."""
+    from stage_verdict import judge
+
+    held = {("holdout", 15): 35.0, ("holdout", 50): 29.0}
+    scores = {"shipped": {("view", 15): 33.0, **held},
+              "a": {("view", 15): 33.06, ("holdout", 15): 34.99, ("holdout", 50): 29.0},   # passes, +0.06
+              "b": {("view", 15): 33.10, ("holdout", 15): 35.0, ("holdout", 50): 28.97},   # falls 0.03 at sigma 50
+              "c": {("view", 15): 33.07, ("holdout", 15): 35.1, ("holdout", 50): 29.1}}    # passes, +0.07
+    judged, chosen = judge(scores, "shipped", "view", 15, 0.05, 0.02)
+    assert [(j.label, j.passes) for j in judged] == [("a", True), ("b", False), ("c", True)] and chosen == "c"
+    assert judged[1].worst_drop == pytest.approx(0.03) and judged[2].worst_drop == pytest.approx(-0.1)
+    assert judge(scores, "shipped", "view", 15, 0.08, 0.02)[1] is None
+
+
+def test_stage_verdict_scores_candidates_and_means_on_view_and_held_out(scripts: None, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end on a tiny model: the incumbent given again as the candidate scores exactly as the incumbent, and
+    so does its mean with itself, on the view and on the held-out pictures; so a zero gain fails a 0.05 rule."""
+    import json
+    import sys
+
+    from holdout_view import write_view
+    import stage_verdict
+
+    train = tmp_path / "pool"
+    train.mkdir()
+    for i in range(3):
+        Image.fromarray(textured(i, (48, 48))).save(train / f"p{i}.png")
+    config = {"model": {"name": "scn_denoise_rgb", "overrides": {"num_blocks": 2, "num_features": 8, "width": 2}},
+              "task": {"type": "denoise", "sigma": 25},
+              "data": {"train": [str(train)], "val": ["holdout"], "holdout": ["pool/p1.png", "pool/p2.png"]}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_view(str(tmp_path / "config.yaml"), tmp_path / "view", 1.0, 1.5)
+    incumbent = scn.save_model(scn.create_model("scn_denoise_rgb", num_blocks=2, num_features=8, width=2),
+                               tmp_path / "shipped.safetensors")
+    out = tmp_path / "verdict.json"
+    monkeypatch.setattr(sys, "argv", ["stage_verdict", "--incumbent", str(incumbent), "--candidate",
+                                      f"again={incumbent}", "--mean", "--view", str(tmp_path / "view"),
+                                      "--holdout-of", str(tmp_path / "config.yaml"), "--sigma", "15", "50",
+                                      "--gain-at", "15", "--min-gain", "0.05", "--max-drop", "0.02",
+                                      "--json", str(out)])
+    assert stage_verdict.main() == 0
+    result = json.loads(out.read_text())
+    scores = result["scores"]
+    assert set(scores) == {"shipped", "again", "again_mean"}
+    assert set(scores["shipped"]) == {"view@15", "view@50", "holdout@15", "holdout@50"}
+    assert scores["again"] == scores["shipped"] == scores["again_mean"]
+    assert result["chosen"] is None and [j["passes"] for j in result["judged"]] == [False, False]

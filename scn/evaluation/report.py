@@ -7,6 +7,7 @@ import io
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -15,12 +16,18 @@ from ..errors import ScnError
 from .runner import Row
 
 
+def set_width(datasets: Iterable[str]) -> int:
+    """The width of a table's set column: whole names, a folder's too."""
+    return max(12, *(len(d) + 2 for d in datasets))
+
+
 def format_table(rows: list[Row]) -> str:
     methods = list(dict.fromkeys(r.method for r in rows))
     keys = list(dict.fromkeys((r.dataset, r.setting) for r in rows))
     by_key = {(r.method, r.dataset, r.setting): r for r in rows}
     width = max(16, *(len(m) + 2 for m in methods))  # whole names: never cut
-    lines = [f"{'set':<12}{'setting':<9}" + "".join(f"{m:>{width}}" for m in methods)]
+    first = set_width(d for d, _ in keys)
+    lines = [f"{'set':<{first}}{'setting':<9}" + "".join(f"{m:>{width}}" for m in methods)]
     lines.append("-" * len(lines[0]))
     for dataset, setting in keys:
         cells = []
@@ -28,7 +35,7 @@ def format_table(rows: list[Row]) -> str:
             r = by_key.get((m, dataset, setting))
             cells.append((f"{r.psnr:>7.2f} / {r.ssim:.4f}" if r else "-").rjust(width))
         task = next(r.task for r in rows if (r.dataset, r.setting) == (dataset, setting))
-        lines.append(f"{dataset:<12}{task.label(setting):<9}" + "".join(cells))
+        lines.append(f"{dataset:<{first}}{task.label(setting):<9}" + "".join(cells))
     if any(r.psnr_b is not None for r in rows):
         lines.append("PSNR-B: " + ", ".join(f"{r.method} {r.dataset} {r.task.label(r.setting)} {r.psnr_b:.2f}"
                                           for r in rows if r.psnr_b is not None))
@@ -93,15 +100,16 @@ def format_counts(counts: list[PictureCount], rows: list[Row]) -> str:
     methods = list(dict.fromkeys(c.method for c in counts))
     width = max(18, *(len(m) + 2 for m in methods))
     by_key = {(c.method, c.dataset, c.setting): c for c in counts}
+    first = set_width(c.dataset for c in counts)
     lines = [f"pictures with a higher PSNR than {counts[0].versus} (mean difference, dB)",
-             f"{'set':<12}{'setting':<9}" + "".join(f"{m:>{width}}" for m in methods)]
+             f"{'set':<{first}}{'setting':<9}" + "".join(f"{m:>{width}}" for m in methods)]
     lines.append("-" * len(lines[1]))
     for dataset, setting in dict.fromkeys((c.dataset, c.setting) for c in counts):
         cells = []
         for m in methods:
             c = by_key.get((m, dataset, setting))
             cells.append((f"{c.higher}/{c.of} ({c.mean_gain:+.2f})" if c else "-").rjust(width))
-        lines.append(f"{dataset:<12}{task.label(setting):<9}" + "".join(cells))
+        lines.append(f"{dataset:<{first}}{task.label(setting):<9}" + "".join(cells))
     return "\n".join(lines)
 
 

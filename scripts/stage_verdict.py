@@ -1,0 +1,140 @@
+"""Apply a training stage's rule (written in its config before it ran) to a colour denoiser's candidates: which
+one, if any, replaces the shipped model. For the colour denoiser told its noise level (issue 34's stages):
+
+    .venv/bin/python scripts/holdout_view.py configs/zoo/denoise_rgb_sigma_stage12.yaml /tmp/holdout_vivid \\
+        --scale 0.5 --saturation 2
+    .venv/bin/python scripts/stage_verdict.py --incumbent scn_denoise_rgb.sigma \\
+        --candidate stage16=runs/zoo_denoise_rgb_sigma_stage16/final.safetensors --mean \\
+        --view /tmp/holdout_vivid --gain-at 15 --min-gain 0.05 \\
+        --holdout-of configs/zoo/denoise_rgb_sigma_stage8.yaml --max-drop 0.02 --json /tmp/stage16_verdict.json
+
+It scores the incumbent and each candidate (with --mean also each candidate's weight mean with the incumbent) in
+one `scn benchmark --task denoise --color` run (unclipped noise; --clip for the 8-bit protocol) at --sigma on the
+view (the held-out pictures scaled and saturated) and on the held-out pictures as they are. A candidate passes
+when its view PSNR at sigma --gain-at rises by --min-gain dB or more and no held-out cell falls by more than
+--max-drop dB; of those that pass, the largest view gain is chosen. No test set is read: they come after the choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import scn
+from scn.cli.main import main as scn_main
+from scn.evaluation.report import read_rows
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from average_weights import average  # noqa: E402
+
+HELD_OUT = "holdout"  # the set name `scn benchmark --holdout-of` scores the held-out pictures as
+
+Scores = dict[str, dict[tuple[str, int], float]]  # method -> (set, sigma) -> PSNR
+
+
+@dataclass
+class Judgement:
+    label: str
+    view_gain: float
+    worst_drop: float  # the largest fall of a held-out cell (negative: every cell rose)
+    passes: bool
+
+
+def judge(scores: Scores, incumbent: str, view: str, gain_at: int, min_gain: float, max_drop: float
+          ) -> tuple[list[Judgement], str | None]:
+    """Each candidate against the incumbent under the rule, and the chosen one (None: the incumbent stays)."""
+    base = scores[incumbent]
+    held = [cell for cell in base if cell[0] == HELD_OUT]
+    if (view, gain_at) not in base or not held:
+        raise scn.ScnError(f"the scores hold no {view} at sigma {gain_at} or no held-out cell")
+    judged = []
+    for label, cells in scores.items():
+        if label == incumbent:
+            continue
+        gain = cells[(view, gain_at)] - base[(view, gain_at)]
+        drop = max(base[c] - cells[c] for c in held)
+        judged.append(Judgement(label, gain, drop, gain >= min_gain - 1e-9 and drop <= max_drop + 1e-9))
+    passing = [j for j in judged if j.passes]
+    return judged, max(passing, key=lambda j: j.view_gain).label if passing else None
+
+
+def table(scores: Scores, incumbent: str) -> str:
+    """PSNR per method and cell, and each candidate's difference from the incumbent."""
+    cells = sorted(scores[incumbent], key=lambda c: (c[0] == HELD_OUT, c))
+    width, cell = max(len(m) for m in scores) + 2, max(9, *(len(s) + 2 for s, _ in cells))
+    lines = [" " * width + "".join(f"{s:>{cell}}" for s, _ in cells),
+             " " * width + "".join(f"{'σ' + str(v):>{cell}}" for _, v in cells)]
+    for method, got in scores.items():
+        lines.append(f"{method:<{width}}" + "".join(f"{got[c]:{cell}.3f}" for c in cells))
+        if method != incumbent:
+            lines.append(f"{'  - incumbent':<{width}}" + "".join(f"{got[c] - scores[incumbent][c]:+{cell}.3f}"
+                                                                  for c in cells))
+    return "\n".join(lines)
+
+
+def score(methods: list[str], args: argparse.Namespace, json_path: Path) -> Scores:
+    """One `scn benchmark` run over the view and the held-out pictures; PSNR by method and cell."""
+    argv = ["benchmark", "--task", "denoise", "--color", "--sigma", *map(str, args.sigma), "--data", args.view,
+            "--holdout-of", args.holdout_of, "--method", *methods, "--json", str(json_path), "--no-progress"]
+    if scn_main(argv + (["--clip"] if args.clip else [])) != 0:
+        raise scn.ScnError("scn benchmark failed (its message is above)")
+    scores: Scores = {}
+    for row in read_rows(json_path, {"task": "denoise", "color": True, "clip": args.clip}):
+        scores.setdefault(row.method, {})[(row.dataset, row.setting)] = row.psnr
+    return scores
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--incumbent", required=True, help="the shipped model (a name or weights file)")
+    ap.add_argument("--candidate", action="append", required=True, metavar="[LABEL=]WEIGHTS",
+                    help="a candidate's weights (repeat for more); LABEL names it in the table (default: file stem)")
+    ap.add_argument("--mean", action="store_true", help="also each candidate's weight mean with the incumbent")
+    ap.add_argument("--view", required=True, help="the folder scripts/holdout_view.py wrote")
+    ap.add_argument("--holdout-of", required=True, metavar="CONFIG", help="a config whose data.holdout to score")
+    ap.add_argument("--sigma", type=int, nargs="+", default=[15, 25, 50])
+    ap.add_argument("--gain-at", type=int, required=True, help="the sigma whose view PSNR must rise")
+    ap.add_argument("--min-gain", type=float, required=True, help="by this many dB or more")
+    ap.add_argument("--max-drop", type=float, required=True, help="the most any held-out cell may fall, dB")
+    ap.add_argument("--clip", action="store_true", help="the 8-bit noise protocol (clipped, rounded)")
+    ap.add_argument("--json", metavar="FILE", help="write the scores, the judgements and the choice")
+    args = ap.parse_args()
+    view = Path(args.view).name
+    try:
+        with tempfile.TemporaryDirectory(prefix="scn-verdict-") as tmp:
+            methods = [args.incumbent]
+            for spec in args.candidate:
+                label, _, weights = spec.rpartition("=")
+                label = label or Path(weights).stem
+                methods.append(str(scn.save_model(scn.resolve(weights).load(), Path(tmp) / f"{label}.safetensors",
+                                                  notes=f"candidate {weights}")))
+                if args.mean:
+                    methods.append(str(scn.save_model(average([args.incumbent, weights]),
+                                                      Path(tmp) / f"{label}_mean.safetensors",
+                                                      notes=f"mean of {args.incumbent} and {weights}")))
+            scores = score(methods, args, Path(tmp) / "rows.json")
+        incumbent = scn.resolve(args.incumbent).label
+        judged, chosen = judge(scores, incumbent, view, args.gain_at, args.min_gain, args.max_drop)
+    except scn.ScnError as e:
+        print(f"stage_verdict: error: {e}", file=sys.stderr)
+        return 2
+    print(table(scores, incumbent))
+    for j in judged:
+        print(f"{j.label}: view σ{args.gain_at} {j.view_gain:+.3f} dB (needs {args.min_gain:+.3f}), largest held-out "
+              f"fall {j.worst_drop:+.3f} dB (at most {args.max_drop:.3f}): {'passes' if j.passes else 'fails'}")
+    print(f"chosen: {chosen}" if chosen else f"chosen: none; {incumbent} stays")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "incumbent": incumbent, "view": view, "clip": args.clip,
+            "rule": {"gain_at": args.gain_at, "min_gain": args.min_gain, "max_drop": args.max_drop},
+            "scores": {m: {f"{s}@{v}": p for (s, v), p in cells.items()} for m, cells in scores.items()},
+            "judged": [j.__dict__ for j in judged], "chosen": chosen}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
