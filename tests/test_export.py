@@ -67,3 +67,34 @@ def test_a_denoiser_told_the_level_with_a_map_gain_exports_to_onnx_as_it_runs(tm
         for sigma in (5.0, 50.0):
             torch.testing.assert_close(onnx_forward(path)(with_noise_map(x, sigma)), model(with_noise_map(x, sigma)),
                                        rtol=1e-4, atol=1e-4)
+
+
+def test_onnx_export_traces_each_bilinear_resize_as_one_operator_and_pt2_keeps_torchs() -> None:
+    """Inside `resize_traced_as`, torch.export traces each bilinear resize as `scn::bilinear_resize` (what ONNX
+    export translates to a Resize node), one per resize the plain trace holds; eager calls there are untouched, and
+    outside it (the .pt2 export) no scn operator is traced."""
+    from conftest import TINY
+    from scn.inference.export import _example_and_shapes, _one_op_resize, for_export
+    from scn.layers.resample import resize_traced_as
+
+    one_op = _one_op_resize()
+    if one_op is None:
+        pytest.skip("this torch has no custom operators or ONNX translation tables: F.interpolate is traced")
+    model = for_export(scn.create_model("scn_small_x2", **TINY))
+    example, shapes = _example_and_shapes(model)
+
+    def targets(program: torch.export.ExportedProgram) -> list[str]:
+        return [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
+
+    with torch.no_grad():
+        plain = targets(torch.export.export(model, (example,), dynamic_shapes=shapes))
+        calls: list[tuple] = []
+        with resize_traced_as(lambda *args: calls.append(args)):
+            model(example)  # eager: F.interpolate, not the operator
+        assert calls == []
+        with resize_traced_as(one_op[0]):
+            traced = targets(torch.export.export(model, (example,), dynamic_shapes=shapes))
+    resizes = sum("upsample_bilinear2d" in t for t in plain)
+    assert resizes > 0 and not any("scn." in t for t in plain)
+    assert sum(t == "scn.bilinear_resize.default" for t in traced) == resizes
+    assert not any("upsample_bilinear2d" in t for t in traced)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -10,10 +13,28 @@ from .conv import conv2d, conv_transpose2d
 from .geometry import Size, integer_factor
 
 
+ResizeOp = Callable[[torch.Tensor, int, int, bool], torch.Tensor]
+_traced_resize: ResizeOp | None = None  # what `bilinear` calls while torch.export traces (see `resize_traced_as`)
+
+
 def bilinear(x: torch.Tensor, size: Size, align_corners: bool) -> torch.Tensor:
     """Bilinear resize without anti-aliasing (the reference code's `F.interpolate`); to the same size it is the
     identity (source and destination grids coincide)."""
+    if _traced_resize is not None and torch.compiler.is_exporting():
+        return _traced_resize(x, size[0], size[1], align_corners)
     return F.interpolate(x, size=size, mode="bilinear", align_corners=align_corners)
+
+
+@contextmanager
+def resize_traced_as(op: ResizeOp) -> Iterator[None]:
+    """Within this block, torch.export traces every bilinear resize as `op` (ONNX export: one opaque operator, not
+    the dozens of index computations F.interpolate decomposes into under symbolic sizes)."""
+    global _traced_resize
+    before, _traced_resize = _traced_resize, op
+    try:
+        yield
+    finally:
+        _traced_resize = before
 
 
 class Resampler(nn.Module):
