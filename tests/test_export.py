@@ -16,10 +16,14 @@ from conftest import photo_crop
 
 # -- export ------------------------------------------------------------------------------------------------------
 
-def test_onnx_runtime_equals_pytorch_on_an_unseen_size(sr_ckpt: Path, tmp_path: Path) -> None:
+def test_onnx_runtime_equals_pytorch_on_an_unseen_size(sr_ckpt: Path, tmp_path: Path,
+                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    """And the export says what it does in one line, without the exporter's notes (torchvision, deprecations)."""
     pytest.importorskip("onnxruntime")
     onnx_path = tmp_path / "m.onnx"
+    capfd.readouterr()
     assert main(["export", "--model", str(sr_ckpt), "--format", "onnx", "-o", str(onnx_path)]) == 0
+    assert capfd.readouterr().err.splitlines() == ["scn export: tracing the model for onnx (tens of seconds)"]
     from scn.inference.engine import onnx_forward
 
     model = scn.load_model(sr_ckpt)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             path = atomic_write(out, lambda tmp: shutil.copyfile(cached, tmp))
     else:
+        print(f"scn export: tracing the model for {args.format} (tens of seconds)", file=sys.stderr)
         path = export_onnx(model, out) if args.format == "onnx" else export_program(model, out)
     print(f"wrote {path}")
     return 0

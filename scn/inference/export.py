@@ -7,7 +7,9 @@ import contextlib
 import functools
 import inspect
 import json
-from collections.abc import Callable
+import logging
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -69,6 +71,21 @@ def read_onnx_config(path: str | Path) -> ModelConfig:
     return ModelConfig.from_dict(json.loads(meta[CONFIG_KEY]))
 
 
+@contextlib.contextmanager
+def _exporter_notes_kept_quiet() -> Iterator[None]:
+    """Without the exporter's notes a user can do nothing about (that torchvision's operators are skipped where it
+    is not installed; torch's own deprecation of a pytree class); its errors still show."""
+    exporter_log = logging.getLogger("torch.onnx")
+    level = exporter_log.level
+    exporter_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*LeafSpec", category=FutureWarning)
+            yield
+    finally:
+        exporter_log.setLevel(level)
+
+
 @functools.cache
 def _one_op_resize() -> tuple[Callable, Callable] | None:
     """The bilinear resize as one custom operator (`scn::bilinear_resize`) and its ONNX translation (the Resize node
@@ -113,7 +130,7 @@ def export_onnx(model: RestorationNet, path: str | Path, opset: int | None = Non
         kwargs["custom_translation_table"] = {torch.ops.scn.bilinear_resize.default: one_op[1]}
 
     def write(tmp: str) -> None:
-        with resize_traced_as(one_op[0]) if one_op else contextlib.nullcontext():
+        with resize_traced_as(one_op[0]) if one_op else contextlib.nullcontext(), _exporter_notes_kept_quiet():
             torch.onnx.export(model, (example,), tmp, dynamo=True, external_data=False, verbose=False,
                               dynamic_shapes=shapes, input_names=["image"], output_names=["restored"], **kwargs)
         _add_metadata(tmp, model)
