@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import scn
+from scn.atomic import atomic_write
 from scn.cli.main import main as scn_main
 from scn.evaluation.report import read_rows
 
@@ -128,11 +129,12 @@ def main() -> int:
               f"fall {j.worst_drop:+.3f} dB (at most {args.max_drop:.3f}): {'passes' if j.passes else 'fails'}")
     print(f"chosen: {chosen}" if chosen else f"chosen: none; {incumbent} stays")
     if args.json:
-        Path(args.json).write_text(json.dumps({
+        result = json.dumps({
             "incumbent": incumbent, "view": view, "clip": args.clip,
             "rule": {"gain_at": args.gain_at, "min_gain": args.min_gain, "max_drop": args.max_drop},
             "scores": {m: {f"{s}@{v}": p for (s, v), p in cells.items()} for m, cells in scores.items()},
-            "judged": [j.__dict__ for j in judged], "chosen": chosen}, indent=1))
+            "judged": [j.__dict__ for j in judged], "chosen": chosen}, indent=1)
+        atomic_write(args.json, lambda tmp: Path(tmp).write_text(result))
     return 0
 
 
