@@ -42,14 +42,16 @@ def test_onnx_runtime_equals_pytorch_on_an_unseen_size(sr_ckpt: Path, tmp_path: 
     assert np.abs(ours - reference).max() <= 1
 
 
-def test_pt2_export_and_torchscript_message(sr_ckpt: Path, tmp_path: Path, capsys) -> None:
+def test_pt2_export_and_torchscript_message(sr_ckpt: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    capfd.readouterr()
     assert main(["export", "--model", str(sr_ckpt), "--format", "pt2", "-o", str(tmp_path / "m.pt2")]) == 0
+    assert capfd.readouterr().err.splitlines() == ["scn export: tracing the model for pt2 (tens of seconds)"]
     program = torch.export.load(tmp_path / "m.pt2").module()
     x = torch.rand(1, 3, 29, 43)
     with torch.no_grad():
         torch.testing.assert_close(program(x), scn.load_model(sr_ckpt)(x))
     assert main(["export", "--model", str(sr_ckpt), "--format", "torchscript", "-o", str(tmp_path / "m.pt")]) == 2
-    assert "use --format pt2" in capsys.readouterr().err
+    assert "use --format pt2" in capfd.readouterr().err
 
 
 def test_a_denoiser_told_the_level_with_a_map_gain_exports_to_onnx_as_it_runs(tmp_path: Path) -> None:

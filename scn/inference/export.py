@@ -73,14 +73,16 @@ def read_onnx_config(path: str | Path) -> ModelConfig:
 
 @contextlib.contextmanager
 def _exporter_notes_kept_quiet() -> Iterator[None]:
-    """Without the exporter's notes a user can do nothing about (that torchvision's operators are skipped where it
-    is not installed; torch's own deprecation of a pytree class); its errors still show."""
+    """Without the exporters' notes a user can do nothing about (that torchvision's operators are skipped where it
+    is not installed; torch's own deprecation of a pytree class; the .pt2 writer's doubt about non-CPU weights);
+    their errors still show."""
     exporter_log = logging.getLogger("torch.onnx")
     level = exporter_log.level
     exporter_log.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*LeafSpec", category=FutureWarning)
+            warnings.filterwarnings("ignore", message="No complete tensor found")  # .pt2 of CPU weights
             yield
     finally:
         exporter_log.setLevel(level)
@@ -148,4 +150,5 @@ def export_program(model: RestorationNet, path: str | Path) -> Path:
     model = for_export(model)
     example, shapes = _example_and_shapes(model)
     program = torch.export.export(model, (example,), dynamic_shapes=shapes)
-    return atomic_write(path, lambda tmp: torch.export.save(program, tmp))
+    with _exporter_notes_kept_quiet():
+        return atomic_write(path, lambda tmp: torch.export.save(program, tmp))
