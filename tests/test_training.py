@@ -421,6 +421,22 @@ def one_line_failure(args: list[str]) -> str:
     return lines[0]
 
 
+def test_a_missing_relative_folder_says_where_it_was_looked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """Configs name ../shared/... folders, relative to the working folder: run elsewhere, the error says so and how
+    to point there."""
+    from scn.data.io import ImageError, list_images
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ImageError, match=r"^\.\./shared/datasets/nope: no such folder \(relative to the working "
+                                         rf"folder {tmp_path}; run from the checkout, or set SCN_SHARED .*\)$"):
+        list_images("../shared/datasets/nope")
+    with pytest.raises(ImageError, match=rf"^mine: no such folder \(relative to the working folder {tmp_path}\)$"):
+        list_images("mine")
+    with pytest.raises(ImageError, match=r"nope: no such folder$"):
+        list_images(tmp_path / "nope")
+
+
 def test_missing_and_imageless_folders(tmp_path: Path) -> None:
     data = tiny_config(tmp_path)
     data["data"]["train"] = [str(tmp_path / "nope")]
