@@ -92,7 +92,7 @@ def _exporter_notes_kept_quiet() -> Iterator[None]:
 def _one_op_resize() -> tuple[Callable, Callable] | None:
     """The bilinear resize as one custom operator (`scn::bilinear_resize`) and its ONNX translation (the Resize node
     torch's exporter writes for F.interpolate; the same file but for a few shape nodes): traced whole instead of as
-    F.interpolate's decomposition under symbolic sizes, ONNX export takes a quarter less time
+    F.interpolate's decomposition under symbolic sizes, ONNX export takes a quarter to a third less time
     (benchmarks/export_time.py). None where torch cannot (no custom operators or translation tables)."""
     if not hasattr(torch.library, "custom_op") or \
             "custom_translation_table" not in inspect.signature(torch.onnx.export).parameters:
