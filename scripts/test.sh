@@ -13,7 +13,8 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 &
         || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; } \
         || echo "scripts/test.sh: could not install chromium; the browser test of scn serve will skip" >&2
 fi
-workers=${SCN_TEST_WORKERS:-$(nproc)}
+cores=$(.venv/bin/python -c "import os; print(len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count())")
+workers=${SCN_TEST_WORKERS:-$cores}  # usable cores (taskset counts); no nproc on macOS
 [ "$workers" -le 4 ] || workers=4
 if [ "$workers" -gt 1 ]; then
     exec .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
