@@ -6,13 +6,15 @@ one, if any, replaces the shipped model. For the colour denoiser told its noise 
     .venv/bin/python scripts/stage_verdict.py --incumbent scn_denoise_rgb.sigma \\
         --candidate stage16=runs/zoo_denoise_rgb_sigma_stage16/final.safetensors --mean \\
         --view /tmp/holdout_vivid --gain-at 15 --min-gain 0.05 \\
-        --holdout-of configs/zoo/denoise_rgb_sigma_stage8.yaml --max-drop 0.02 --json /tmp/stage16_verdict.json
+        --holdout-of configs/zoo/denoise_rgb_sigma_stage8.yaml --max-drop 0.02 --continue-drop 0.03 \\
+        --json /tmp/stage16_verdict.json
 
 It scores the incumbent and each candidate (with --mean also each candidate's weight mean with the incumbent) in
 one `scn benchmark --task denoise --color` run (unclipped noise; --clip for the 8-bit protocol) at --sigma on the
 view (the held-out pictures scaled and saturated) and on the held-out pictures as they are. A candidate passes
 when its view PSNR at sigma --gain-at rises by --min-gain dB or more and no held-out cell falls by more than
---max-drop dB; of those that pass, the largest view gain is chosen. No test set is read: they come after the choice.
+--max-drop dB; of those that pass, the largest view gain is chosen; with none, --continue-drop says where the next
+link starts. No test set is read: they come after the choice.
 """
 
 from __future__ import annotations
@@ -63,6 +65,16 @@ def judge(scores: Scores, incumbent: str, view: str, gain_at: int, min_gain: flo
     return judged, max(passing, key=lambda j: j.view_gain).label if passing else None
 
 
+def next_start(judged: list[Judgement], candidates: list[str], incumbent: str, continue_drop: float) -> str:
+    """Where the next link starts when none is chosen (the stages' second rule): the first of `candidates` (the
+    runs' own weights, not means) whose view gain is above zero with no held-out cell down by more than
+    `continue_drop`; else the incumbent."""
+    for j in judged:
+        if j.label in candidates and j.view_gain > 0 and j.worst_drop <= continue_drop + 1e-9:
+            return j.label
+    return incumbent
+
+
 def table(scores: Scores, incumbent: str) -> str:
     """PSNR per method and cell, and each candidate's difference from the incumbent."""
     cells = sorted(scores[incumbent], key=lambda c: (c[0] == HELD_OUT, c))
@@ -101,16 +113,20 @@ def main() -> int:
     ap.add_argument("--gain-at", type=int, required=True, help="the sigma whose view PSNR must rise")
     ap.add_argument("--min-gain", type=float, required=True, help="by this many dB or more")
     ap.add_argument("--max-drop", type=float, required=True, help="the most any held-out cell may fall, dB")
+    ap.add_argument("--continue-drop", type=float, metavar="D",
+                    help="when none is chosen, say where the next link starts: a candidate's own weights if its view "
+                         "gain is above zero and no held-out cell falls by more than D dB, else the incumbent")
     ap.add_argument("--clip", action="store_true", help="the 8-bit noise protocol (clipped, rounded)")
     ap.add_argument("--json", metavar="FILE", help="write the scores, the judgements and the choice")
     args = ap.parse_args()
     view = Path(args.view).name
     try:
         with tempfile.TemporaryDirectory(prefix="scn-verdict-") as tmp:
-            methods = [args.incumbent]
+            methods, own = [args.incumbent], []
             for spec in args.candidate:
                 label, _, weights = spec.rpartition("=")
                 label = label or Path(weights).stem
+                own.append(label)
                 methods.append(str(scn.save_model(scn.resolve(weights).load(), Path(tmp) / f"{label}.safetensors",
                                                   notes=f"candidate {weights}")))
                 if args.mean:
@@ -128,12 +144,16 @@ def main() -> int:
         print(f"{j.label}: view σ{args.gain_at} {j.view_gain:+.3f} dB (needs {args.min_gain:+.3f}), largest held-out "
               f"fall {j.worst_drop:+.3f} dB (at most {args.max_drop:.3f}): {'passes' if j.passes else 'fails'}")
     print(f"chosen: {chosen}" if chosen else f"chosen: none; {incumbent} stays")
+    start = None
+    if chosen is None and args.continue_drop is not None:
+        start = next_start(judged, own, incumbent, args.continue_drop)
+        print(f"next link starts from: {start}")
     if args.json:
         result = json.dumps({
             "incumbent": incumbent, "view": view, "clip": args.clip,
             "rule": {"gain_at": args.gain_at, "min_gain": args.min_gain, "max_drop": args.max_drop},
             "scores": {m: {f"{s}@{v}": p for (s, v), p in cells.items()} for m, cells in scores.items()},
-            "judged": [j.__dict__ for j in judged], "chosen": chosen}, indent=1)
+            "judged": [j.__dict__ for j in judged], "chosen": chosen, "next_start": start}, indent=1)
         atomic_write(args.json, lambda tmp: Path(tmp).write_text(result))
     return 0
 

@@ -74,7 +74,7 @@ def test_holdout_view_writes_the_held_out_pictures_scaled_and_saturated(scripts:
 def test_stage_verdict_applies_the_rule_and_picks_the_largest_passing_view_gain(scripts: None) -> None:
     """A candidate passes on a view gain at the named sigma of at least min_gain with no held-out cell falling by
     more than max_drop; the largest passing gain is chosen; none passing keeps the incumbent."""
-    from stage_verdict import judge
+    from stage_verdict import judge, next_start
 
     held = {("holdout", 15): 35.0, ("holdout", 50): 29.0}
     scores = {"shipped": {("view", 15): 33.0, **held},
@@ -85,6 +85,10 @@ def test_stage_verdict_applies_the_rule_and_picks_the_largest_passing_view_gain(
     assert [(j.label, j.passes) for j in judged] == [("a", True), ("b", False), ("c", True)] and chosen == "c"
     assert judged[1].worst_drop == pytest.approx(0.03) and judged[2].worst_drop == pytest.approx(-0.1)
     assert judge(scores, "shipped", "view", 15, 0.08, 0.02)[1] is None
+    judged = judge(scores, "shipped", "view", 15, 0.08, 0.02)[0]
+    assert next_start(judged, ["b", "c"], "shipped", 0.03) == "b"  # the first run's own weights up, within 0.03
+    assert next_start(judged, ["b"], "shipped", 0.02) == "shipped"  # b fell 0.03
+    assert next_start(judged, [], "shipped", 0.03) == "shipped"  # means do not carry on
 
 
 def test_stage_verdict_scores_candidates_and_means_on_view_and_held_out(scripts: None, tmp_path: Path,
