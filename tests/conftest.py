@@ -31,7 +31,8 @@ def threads_for_tests() -> int:
     if "SCN_TEST_THREADS" in os.environ:  # 1 beside a training pinned to a core
         return int(os.environ["SCN_TEST_THREADS"])
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    return max(1, min(2, len(os.sched_getaffinity(0)) // workers))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS
+    return max(1, min(2, cores // workers))
 
 
 @pytest.fixture(autouse=True)

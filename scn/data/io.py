@@ -23,11 +23,12 @@ def shared_path(folder: str) -> str:
     return folder
 
 
-def where_relative(folder: str) -> str:
+def where_relative(folder: Path) -> str:
     """For a missing relative folder: where it was looked for, and (for ../shared) how to point there."""
-    if Path(folder).is_absolute():
+    if folder.is_absolute():
         return ""
-    hint = "; run from the checkout, or set SCN_SHARED to the data folder" if folder.startswith(SHARED + "/") else ""
+    hint = "; run from the checkout, or set SCN_SHARED to the data folder" if folder.parts[:2] == ("..", "shared") \
+        else ""
     return f" (relative to the working folder {Path.cwd()}{hint})"
 
 
@@ -40,9 +41,9 @@ class ImageError(ScnError):
 
 def list_images(folder: str | Path) -> list[Path]:
     """The image files directly in `folder`, sorted by name; an error if it is missing or has none."""
-    if not Path(folder).exists():
-        raise ImageError(f"{folder}: no such folder{where_relative(str(folder))}")
     folder = Path(folder)
+    if not folder.exists():
+        raise ImageError(f"{folder}: no such folder{where_relative(folder)}")
     if not folder.is_dir():
         raise ImageError(f"{folder}: not a folder (give a folder of images)")
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from ..archs import RestorationNet
 from ..atomic import atomic_write
 from ..config import ModelConfig
 from ..errors import ScnError
 from ..layers.conv import inference_copy
-from ..layers.resample import resize_traced_as
+from ..layers.resample import bilinear, resize_traced_as
 
 MAX_SIDE = 16384
 CONFIG_KEY = "scn_config"  # the ONNX metadata entry holding the model's config (JSON)
@@ -101,7 +100,7 @@ def _one_op_resize() -> tuple[Callable, Callable] | None:
 
     @torch.library.custom_op("scn::bilinear_resize", mutates_args=())
     def resize(x: torch.Tensor, height: int, width: int, align_corners: bool) -> torch.Tensor:
-        return F.interpolate(x, size=(height, width), mode="bilinear", align_corners=align_corners)
+        return bilinear(x, (height, width), align_corners)  # eager (not exporting): the layers' own resize
 
     @resize.register_fake
     def _(x: torch.Tensor, height: int, width: int, align_corners: bool) -> torch.Tensor:
