@@ -66,13 +66,12 @@ def judge(scores: Scores, incumbent: str, view: str, gain_at: int, min_gain: flo
 
 
 def next_start(judged: list[Judgement], candidates: list[str], incumbent: str, continue_drop: float) -> str:
-    """Where the next link starts when none is chosen (the stages' second rule): the first of `candidates` (the
-    runs' own weights, not means) whose view gain is above zero with no held-out cell down by more than
-    `continue_drop`; else the incumbent."""
-    for j in judged:
-        if j.label in candidates and j.view_gain > 0 and j.worst_drop <= continue_drop + 1e-9:
-            return j.label
-    return incumbent
+    """Where the next link starts when none is chosen (the stages' second rule): of `candidates` (the runs' own
+    weights or their soups, not means with the incumbent) whose view gain is above zero with no held-out cell down
+    by more than `continue_drop`, the one with the largest view gain; else the incumbent."""
+    eligible = [j for j in judged
+                if j.label in candidates and j.view_gain > 0 and j.worst_drop <= continue_drop + 1e-9]
+    return max(eligible, key=lambda j: j.view_gain).label if eligible else incumbent
 
 
 def table(scores: Scores, incumbent: str) -> str:
@@ -114,8 +113,9 @@ def main() -> int:
     ap.add_argument("--min-gain", type=float, required=True, help="by this many dB or more")
     ap.add_argument("--max-drop", type=float, required=True, help="the most any held-out cell may fall, dB")
     ap.add_argument("--continue-drop", type=float, metavar="D",
-                    help="when none is chosen, say where the next link starts: a candidate's own weights if its view "
-                         "gain is above zero and no held-out cell falls by more than D dB, else the incumbent")
+                    help="when none is chosen, say where the next link starts: of the candidates' own weights whose "
+                         "view gain is above zero with no held-out cell down by more than D dB, the largest view "
+                         "gain; else the incumbent")
     ap.add_argument("--clip", action="store_true", help="the 8-bit noise protocol (clipped, rounded)")
     ap.add_argument("--json", metavar="FILE", help="write the scores, the judgements and the choice")
     args = ap.parse_args()

@@ -86,7 +86,9 @@ def test_stage_verdict_applies_the_rule_and_picks_the_largest_passing_view_gain(
     assert judged[1].worst_drop == pytest.approx(0.03) and judged[2].worst_drop == pytest.approx(-0.1)
     assert judge(scores, "shipped", "view", 15, 0.08, 0.02)[1] is None
     judged = judge(scores, "shipped", "view", 15, 0.08, 0.02)[0]
-    assert next_start(judged, ["b", "c"], "shipped", 0.03) == "b"  # the first run's own weights up, within 0.03
+    assert next_start(judged, ["b", "c"], "shipped", 0.03) == "b"  # the larger view gain of those within 0.03
+    assert next_start(judged, ["c", "b"], "shipped", 0.03) == "b"  # whatever the order
+    assert next_start(judged, ["a", "c"], "shipped", 0.03) == "c"
     assert next_start(judged, ["b"], "shipped", 0.02) == "shipped"  # b fell 0.03
     assert next_start(judged, [], "shipped", 0.03) == "shipped"  # means do not carry on
 
