@@ -61,8 +61,12 @@ def judge(scores: Scores, incumbent: str, view: str, gain_at: int, min_gain: flo
         gain = cells[(view, gain_at)] - base[(view, gain_at)]
         drop = max(base[c] - cells[c] for c in held)
         judged.append(Judgement(label, gain, drop, gain >= min_gain - 1e-9 and drop <= max_drop + 1e-9))
-    passing = [j for j in judged if j.passes]
-    return judged, max(passing, key=lambda j: j.view_gain).label if passing else None
+    return judged, largest_view_gain([j for j in judged if j.passes])
+
+
+def largest_view_gain(judged: list[Judgement]) -> str | None:
+    """The label of the judgement with the largest view gain; None for none."""
+    return max(judged, key=lambda j: j.view_gain).label if judged else None
 
 
 def next_start(judged: list[Judgement], candidates: list[str], incumbent: str, continue_drop: float) -> str:
@@ -71,7 +75,7 @@ def next_start(judged: list[Judgement], candidates: list[str], incumbent: str, c
     by more than `continue_drop`, the one with the largest view gain; else the incumbent."""
     eligible = [j for j in judged
                 if j.label in candidates and j.view_gain > 0 and j.worst_drop <= continue_drop + 1e-9]
-    return max(eligible, key=lambda j: j.view_gain).label if eligible else incumbent
+    return largest_view_gain(eligible) or incumbent
 
 
 def table(scores: Scores, incumbent: str) -> str:

@@ -12,6 +12,7 @@ from ..errors import ScnError
 from .color import rgb_to_y, to_uint8
 
 SHARED = "../shared"  # the project's data beside a checkout (its README lists it), as configs and docs write it
+SHARED_PARTS = Path(SHARED).parts
 
 
 def shared_path(folder: str) -> str:
@@ -27,8 +28,8 @@ def where_relative(folder: Path) -> str:
     """For a missing relative folder: where it was looked for, and (for ../shared) how to point there."""
     if folder.is_absolute():
         return ""
-    hint = "; run from the checkout, or set SCN_SHARED to the data folder" if folder.parts[:2] == ("..", "shared") \
-        else ""
+    under_shared = folder.parts[:len(SHARED_PARTS)] == SHARED_PARTS
+    hint = "; run from the checkout, or set SCN_SHARED to the data folder" if under_shared else ""
     return f" (relative to the working folder {Path.cwd()}{hint})"
 
 
