@@ -188,3 +188,31 @@ def test_average_weights_is_the_mean_of_one_configuration(tmp_path: Path, monkey
     other = scn.save_model(scn.create_model("scn_denoise", **{**TINY, "num_blocks": 3}), tmp_path / "o.safetensors")
     with pytest.raises(scn.ConfigError, match="not the configuration"):
         average([files[0], str(other)])
+
+
+def test_each_committed_training_record_ran_the_schedule_its_config_names() -> None:
+    """docs/zoo keeps each trained model's config beside its log: a log never runs past its config's steps, and a
+    run that reached them logged the learning rate of the config's schedule over those steps (a row logs the rate
+    of the step it ends)."""
+    import csv
+
+    import yaml
+
+    from scn.training.schedule import lr_factor
+
+    records = sorted((Path(__file__).parent.parent / "docs" / "zoo").rglob("*config.yaml"))
+    assert len(records) > 20
+    checked = 0
+    for config_path in records:
+        log_path = config_path.with_name(config_path.name.replace("config.yaml", "log.csv"))
+        train = yaml.safe_load(config_path.read_text())["train"]
+        rows = [r for r in csv.DictReader(log_path.open()) if r["lr"]]
+        steps = int(train["steps"])
+        assert rows and int(rows[-1]["step"]) <= steps, f"{config_path}: its log runs past its {steps} steps"
+        if int(rows[-1]["step"]) < steps:
+            continue  # stopped early (a time budget or a snapshot): the schedule's length is not in the config
+        for row in rows:
+            want = train["lr"] * lr_factor(train["schedule"], (int(row["step"]) - 1) / steps)
+            assert float(row["lr"]) == pytest.approx(want, rel=1e-4, abs=1e-12), f"{config_path} step {row['step']}"
+        checked += 1
+    assert checked >= 10
