@@ -206,10 +206,10 @@ def test_each_committed_training_record_ran_the_schedule_its_config_names() -> N
     for config_path in records:
         log_path = config_path.with_name(config_path.name.replace("config.yaml", "log.csv"))
         train = yaml.safe_load(config_path.read_text())["train"]
-        rows = [r for r in csv.DictReader(log_path.open()) if r["lr"]]
-        steps = int(train["steps"])
-        assert rows and int(rows[-1]["step"]) <= steps, f"{config_path}: its log runs past its {steps} steps"
-        if int(rows[-1]["step"]) < steps:
+        rows = [r for r in csv.DictReader(log_path.read_text().splitlines()) if r["lr"]]
+        steps, last = int(train["steps"]), int(rows[-1]["step"])
+        assert last <= steps, f"{config_path}: its log runs past its {steps} steps"
+        if last < steps:
             continue  # stopped early (a time budget or a snapshot): the schedule's length is not in the config
         for row in rows:
             want = train["lr"] * lr_factor(train["schedule"], (int(row["step"]) - 1) / steps)
