@@ -721,6 +721,39 @@ def test_channel_gain_fraction_scales_each_channel_of_that_share_of_colour_patch
         config_from_dict(data)
 
 
+def test_texture_fraction_cuts_that_share_of_patches_where_the_detail_is(tmp_path: Path) -> None:
+    """data.texture_fraction: that share of patches is cut at the crop with the most detail among
+    texture_candidates of its picture (the uniform draw one of them), so no such patch holds less detail than it
+    would have and most hold more; the noise added and every other patch are as with it off; SR crops move on
+    both LR and HR; a bad share or fewer than two candidates are refused."""
+    from scn.training.data import detail
+
+    def more_detail(after: torch.Tensor, before: torch.Tensor) -> float:
+        return detail(after.permute(1, 2, 0).numpy()) - detail(before.permute(1, 2, 0).numpy())
+
+    data = tiny_config(tmp_path, "denoise")
+    data["model"]["name"] = "scn_denoise_rgb"
+    data["data"]["train"] = [str(make_images(tmp_path / "colour"))]
+    data["data"]["texture_candidates"] = 8
+    moved = []
+    for (x0, y0), (x1, y1) in patches_off_and_on(data, "texture_fraction", 0.5, n=60):
+        assert torch.allclose(x1 - y1, x0 - y0, atol=1e-6)  # the same noise draw on whichever crop
+        if not torch.equal(y0, y1):
+            moved.append(more_detail(y1, y0))
+    assert 12 <= len(moved) <= 40 and min(moved) >= 0 and sum(moved) > 0
+    sr = tiny_config(tmp_path, "sr")
+    sr["data"]["texture_candidates"] = 8
+    pairs = patches_off_and_on(sr, "texture_fraction", 1.0, n=20)
+    assert sum(not torch.equal(y0, y1) for (_, y0), (_, y1) in pairs) >= 10
+    for (x0, y0), (x1, y1) in pairs:
+        assert more_detail(y1, y0) >= 0 and torch.equal(x0, x1) == torch.equal(y0, y1)
+    for key, bad, match in [("texture_fraction", 1.5, "must be in \\[0, 1\\]"), ("texture_candidates", 1, "2 or more")]:
+        wrong = copy.deepcopy(data)
+        wrong["data"].update({"texture_fraction": 0.5, key: bad})
+        with pytest.raises(scn.ConfigError, match=match):
+            config_from_dict(wrong)
+
+
 def test_clipped_fraction_stores_that_share_of_noisy_patches_as_8_bit_files_do(tmp_path: Path) -> None:
     """data.clipped_fraction: that share of noisy patches are clipped to [0, 1] and rounded to 8 bits (what
     `scn benchmark --clip` scores), the rest and every clean patch are as with it off, a noise-map model is told

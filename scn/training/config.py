@@ -60,6 +60,9 @@ class DataSection:
     channel_gain_fraction: the share of a colour model's denoising / JPEG patches whose R, G and B are scaled by
     gains drawn each from U[channel_gains] (clipped to 8 bits) before degradation, a random white balance that carries
     luma texture into chroma as colourful pictures hold it and JPEG-born training pictures (BSD200) do not (0 = off).
+    texture_fraction / texture_candidates: that share of the patches is cut where the most detail is among this many
+    crops of its picture (the mean absolute difference of neighbouring values), patch sampling by informativeness
+    as SamplingAug (Wang et al., BMVC 2021) does; the rest are cut uniformly (0 = off).
     val_clipped: validation's noisy pictures clipped and rounded the same way (the `--clip` protocol), for a model
     meant for 8-bit files; off, validation scores the tables' unclipped noise. holdout:
     pictures of the training folders ('FOLDER/FILE', e.g. 'BSD200/2092.png') that no step trains
@@ -78,6 +81,8 @@ class DataSection:
     clipped_fraction: float = 0.0
     channel_gain_fraction: float = 0.0
     channel_gains: list[float] = field(default_factory=lambda: [0.5, 1.5])
+    texture_fraction: float = 0.0
+    texture_candidates: int = 4
     val_clipped: bool = False
     holdout: list[str] = field(default_factory=list)
 
@@ -160,8 +165,8 @@ class TrainConfig:
 
 
 def _check_share(name: str, value: float) -> None:
-    """A share of the patches (gray_fraction, clipped_fraction, channel_gain_fraction, focus_fraction) lies in
-    [0, 1]."""
+    """A share of the patches (gray_fraction, clipped_fraction, channel_gain_fraction, texture_fraction,
+    focus_fraction) lies in [0, 1]."""
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name}={value} must be in [0, 1] (0 switches it off)")
 
@@ -177,6 +182,14 @@ def _check_channel_gains(data: DataSection, colour_patches: bool) -> None:
     if (not isinstance(gains, list) or len(gains) != 2 or not all(isinstance(v, (int, float)) for v in gains)
             or not 0.0 < gains[0] <= gains[1]):
         raise ConfigError(f"data.channel_gains={gains!r} must be [low, high] with 0 < low <= high (e.g. [0.5, 1.5])")
+
+
+def _check_texture(data: DataSection) -> None:
+    """data.texture_fraction is a share; data.texture_candidates counts the crops it picks from (2 or more)."""
+    _check_share("data.texture_fraction", data.texture_fraction)
+    if data.texture_fraction > 0 and data.texture_candidates < 2:
+        raise ConfigError(f"data.texture_candidates={data.texture_candidates} must be 2 or more: the crop with the "
+                          "most detail is picked among that many")
 
 
 def _check_focus(task: TaskSection, low: float, high: float) -> None:
@@ -366,6 +379,7 @@ def validate(c: TrainConfig) -> None:
         raise ConfigError("data.gray_fraction makes colour denoising / JPEG patches gray; this model is not one, "
                           "so leave it 0")
     _check_channel_gains(c.data, colour_patches)
+    _check_texture(c.data)
     _check_share("data.clipped_fraction", c.data.clipped_fraction)
     clipping = {"clipped_fraction": (c.data.clipped_fraction > 0, "0"), "val_clipped": (c.data.val_clipped, "false")}
     for key, (on, off) in clipping.items():

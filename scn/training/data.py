@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -106,6 +107,13 @@ def _augment(arrays: list[np.ndarray], code: int) -> list[np.ndarray]:
     return out
 
 
+def detail(patch: np.ndarray) -> float:
+    """How much detail a crop holds: the mean absolute difference of neighbouring values, down and across, over
+    every channel (in the crop's own units)."""
+    a = patch.astype(np.float32)
+    return float(np.abs(np.diff(a, axis=0)).mean() + np.abs(np.diff(a, axis=1)).mean())
+
+
 def _to_tensor(a: np.ndarray) -> torch.Tensor:
     a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
     return torch.from_numpy(a.transpose(2, 0, 1).copy() if a.ndim == 3 else a[None].copy())
@@ -127,6 +135,8 @@ class PatchDataset(Dataset):
         self.channel_gain_fraction = config.data.channel_gain_fraction
         self.channel_gains = config.data.channel_gains
         self.noise_map = config.model_config.noise_map  # a denoiser told its level: the map beside the picture
+        self.texture_fraction = config.data.texture_fraction
+        self.texture_candidates = config.data.texture_candidates
         self.focus = config.task.focus
         self.focus_fraction = config.task.focus_fraction
         self.lrs: list[np.ndarray] = []
@@ -138,9 +148,9 @@ class PatchDataset(Dataset):
         return len(self.images) * self.config.data.patches_per_image
 
     def draw(self, epoch: int, index: int, stream: int) -> float:
-        """U[0, 1) from a stream of its own (1: gray, 2: clipped, 3: focus, 4: channel gains), so turning
-        gray_fraction, clipped_fraction, focus_fraction or channel_gain_fraction on changes no crop (and the first
-        two no noise)."""
+        """U[0, 1) from a stream of its own (1: gray, 2: clipped, 3: focus, 4: channel gains, 5: texture), so
+        turning gray_fraction, clipped_fraction, focus_fraction, channel_gain_fraction or texture_fraction on
+        changes no other draw (the first four no crop, the first two no noise)."""
         return float(np.random.default_rng([self.config.train.seed, epoch, index, stream]).random())
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -151,14 +161,23 @@ class PatchDataset(Dataset):
         if self.scale > 1:
             s = self.scale
             lr = self.lrs[index % len(self.images)]
-            y = int(rng.integers(LR_BORDER, lr.shape[0] - p - LR_BORDER + 1))
-            x = int(rng.integers(LR_BORDER, lr.shape[1] - p - LR_BORDER + 1))
+
+            def lr_position(r: np.random.Generator) -> tuple[int, int]:
+                return (int(r.integers(LR_BORDER, lr.shape[0] - p - LR_BORDER + 1)),
+                        int(r.integers(LR_BORDER, lr.shape[1] - p - LR_BORDER + 1)))
+
+            y, x = self.textured(lr_position, rng, epoch, index,
+                                 lambda y, x: image[y * s:(y + p) * s, x * s:(x + p) * s])
             lr_p, hr_p = _augment([lr[y:y + p, x:x + p], image[y * s:(y + p) * s, x * s:(x + p) * s]],
                                   int(rng.integers(8)))
             return _to_tensor(lr_p), _to_tensor(hr_p)
         g = self.grid  # JPEG: crops on the image's block grid, so blocks fall where they would
-        y = g * int(rng.integers(0, (image.shape[0] - p) // g + 1))
-        x = g * int(rng.integers(0, (image.shape[1] - p) // g + 1))
+
+        def position(r: np.random.Generator) -> tuple[int, int]:
+            return (g * int(r.integers(0, (image.shape[0] - p) // g + 1)),
+                    g * int(r.integers(0, (image.shape[1] - p) // g + 1)))
+
+        y, x = self.textured(position, rng, epoch, index, lambda y, x: image[y:y + p, x:x + p])
         (clean,) = _augment([image[y:y + p, x:x + p]], int(rng.integers(8)))
         if self.gray_fraction > 0 and self.draw(epoch, index, 1) < self.gray_fraction:
             clean = np.repeat(to_uint8(clean @ FULL_RANGE_LUMA)[..., None], 3, axis=2)
@@ -175,6 +194,18 @@ class PatchDataset(Dataset):
         if self.noise_map:
             degraded = with_noise_map(degraded, level)
         return degraded, _to_tensor(clean)
+
+    def textured(self, position: Callable[[np.random.Generator], tuple[int, int]], rng: np.random.Generator,
+                 epoch: int, index: int, crop: Callable[[int, int], np.ndarray]) -> tuple[int, int]:
+        """The crop position: `position(rng)` (uniform), or for data.texture_fraction of the patches the one whose
+        `crop` holds the most detail among that and texture_candidates - 1 more drawn by `position` from a stream of
+        their own (5), so the augmentation and degradation draws stay as they were."""
+        first = position(rng)
+        if not (self.texture_fraction > 0 and self.draw(epoch, index, 5) < self.texture_fraction):
+            return first
+        more = np.random.default_rng([self.config.train.seed, epoch, index, 5, 1])
+        candidates = [first] + [position(more) for _ in range(self.texture_candidates - 1)]
+        return max(candidates, key=lambda c: detail(crop(*c)))
 
     def with_channel_gains(self, clean: np.ndarray, epoch: int, index: int) -> np.ndarray:
         """`clean` (uint8 RGB) with each channel scaled by its own gain from U[channel_gains], clipped to 8 bits;
