@@ -1,5 +1,5 @@
-"""scripts/holdout_view.py and scripts/chroma_report.py: the chroma-richer view of held-out pictures, and the
-measure of colour detail and of where a denoiser's error lies."""
+"""scripts/holdout_view.py, scripts/chroma_report.py and scripts/crop_detail.py: the chroma-richer view of held-out
+pictures, the measure of colour detail and of where a denoiser's error lies, and the detail of crops."""
 
 from __future__ import annotations
 
@@ -127,3 +127,17 @@ def test_stage_verdict_scores_candidates_and_means_on_view_and_held_out(scripts:
     assert set(scores["shipped"]) == {"view@15", "view@50", "holdout@15", "holdout@50"}
     assert scores["again"] == scores["shipped"] == scores["again_mean"]
     assert result["chosen"] is None and [j["passes"] for j in result["judged"]] == [False, False]
+
+
+def test_crop_detail_best_of_more_crops_holds_more_detail(scripts: None) -> None:
+    """scripts/crop_detail.py: a flat picture holds no detail; the most detailed of N crops is never below the
+    uniform crop drawn first, and on a picture half flat, half textured it holds more on average."""
+    from crop_detail import crop_details
+
+    flat = np.full((64, 64, 3), 128, np.uint8)
+    assert crop_details(flat, 16, 5, 4, np.random.default_rng(0)) == [0.0] * 5
+    half = flat.copy()
+    half[:, 32:] = textured(1, (64, 32))
+    uniform = crop_details(half, 16, 200, 1, np.random.default_rng(0))
+    best = crop_details(half, 16, 200, 4, np.random.default_rng(0))
+    assert best[0] >= uniform[0] and np.mean(best) > np.mean(uniform) + 5
