@@ -15,16 +15,23 @@ view (the held-out pictures scaled and saturated) and on the held-out pictures a
 when its view PSNR at sigma --gain-at rises by --min-gain dB or more and no held-out cell falls by more than
 --max-drop dB; of those that pass, the largest view gain is chosen; with none, --continue-drop says where the next
 link starts. No test set is read: they come after the choice.
+
+With --keep-rows FILE the benchmark's rows stay in FILE (and the weights each label scored in FILE.weights.json),
+and a later run skips every method FILE already scored from the same weights: a candidate can be judged as soon as
+its run ends, and the next (a soup of two runs) scores only what is new.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import torch
 
 import scn
 from scn.atomic import atomic_write
@@ -92,10 +99,49 @@ def table(scores: Scores, incumbent: str) -> str:
     return "\n".join(lines)
 
 
-def score(methods: list[str], args: argparse.Namespace, json_path: Path) -> Scores:
-    """One `scn benchmark` run over the view and the held-out pictures; PSNR by method and cell."""
+def weights_digest(model: torch.nn.Module) -> str:
+    """sha256 of a model's tensors (names, dtypes, shapes and values): the same weights, whatever file held them."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def already_scored(keep: Path, digests: dict[str, str], cells: set[tuple[str, int]], clip: bool) -> set[str]:
+    """The labels `keep` (rows a --keep-rows run left) holds from the same weights on every cell; ScnError where it
+    scored a label from other weights, or only some of the cells."""
+    if not keep.exists():
+        return set()
+    sources = json.loads(keep_sources(keep).read_text()) if keep_sources(keep).exists() else {}
+    held: dict[str, set[tuple[str, int]]] = {}
+    for row in read_rows(keep, {"task": "denoise", "color": True, "clip": clip}):
+        held.setdefault(row.method, set()).add((row.dataset, row.setting))
+    done = set()
+    for label, digest in digests.items():
+        if label not in held:
+            continue
+        if sources.get(label) != digest:
+            raise scn.ScnError(f"--keep-rows {keep}: {label} was scored from other (or unrecorded) weights; give another "
+                               "file or another label")
+        if not cells <= held[label]:
+            raise scn.ScnError(f"--keep-rows {keep}: {label} lacks some of these sigmas or sets; give another file")
+        done.add(label)
+    return done
+
+
+def keep_sources(keep: Path) -> Path:
+    return keep.with_name(keep.name + ".weights.json")
+
+
+def score(methods: list[str], args: argparse.Namespace, json_path: Path, earlier: Path | None = None) -> Scores:
+    """One `scn benchmark` run over the view and the held-out pictures (adding the rows of `earlier`, a file an
+    earlier run wrote); PSNR by method and cell."""
     argv = ["benchmark", "--task", "denoise", "--color", "--sigma", *map(str, args.sigma), "--data", args.view,
-            "--holdout-of", args.holdout_of, "--method", *methods, "--json", str(json_path), "--no-progress"]
+            "--holdout-of", args.holdout_of, "--json", str(json_path), "--no-progress"]
+    argv += ["--method", *methods] if methods else []
+    argv += ["--rows-from", str(earlier)] if earlier is not None else []
     if scn_main(argv + (["--clip"] if args.clip else [])) != 0:
         raise scn.ScnError("scn benchmark failed (its message is above)")
     scores: Scores = {}
@@ -122,23 +168,41 @@ def main() -> int:
                          "gain; else the incumbent")
     ap.add_argument("--clip", action="store_true", help="the 8-bit noise protocol (clipped, rounded)")
     ap.add_argument("--json", metavar="FILE", help="write the scores, the judgements and the choice")
+    ap.add_argument("--keep-rows", metavar="FILE", type=Path,
+                    help="keep the benchmark's rows in FILE and skip the methods it already scored from the same "
+                         "weights (judge each run as it ends, then only the new candidates)")
     args = ap.parse_args()
     view = Path(args.view).name
     try:
         with tempfile.TemporaryDirectory(prefix="scn-verdict-") as tmp:
-            methods, own = [args.incumbent], []
+            incumbent = scn.resolve(args.incumbent).label
+            models: dict[str, tuple[str, torch.nn.Module]] = {incumbent: (args.incumbent,
+                                                                          scn.resolve(args.incumbent).load())}
+            own = []
             for spec in args.candidate:
                 label, _, weights = spec.rpartition("=")
                 label = label or Path(weights).stem
                 own.append(label)
-                methods.append(str(scn.save_model(scn.resolve(weights).load(), Path(tmp) / f"{label}.safetensors",
-                                                  notes=f"candidate {weights}")))
+                models[label] = (weights, scn.resolve(weights).load())
                 if args.mean:
-                    methods.append(str(scn.save_model(average([args.incumbent, weights]),
-                                                      Path(tmp) / f"{label}_mean.safetensors",
-                                                      notes=f"mean of {args.incumbent} and {weights}")))
-            scores = score(methods, args, Path(tmp) / "rows.json")
-        incumbent = scn.resolve(args.incumbent).label
+                    models[f"{label}_mean"] = (f"mean of {args.incumbent} and {weights}",
+                                               average([args.incumbent, weights]))
+            if len(models) != 1 + len(args.candidate) * (2 if args.mean else 1):
+                raise scn.ScnError("two candidates share a label; name each (LABEL=WEIGHTS)")
+            digests = {label: weights_digest(model) for label, (_, model) in models.items()}
+            cells = {(name, sigma) for name in (view, HELD_OUT) for sigma in args.sigma}
+            done = already_scored(args.keep_rows, digests, cells, args.clip) if args.keep_rows else set()
+            methods = [args.incumbent if label == incumbent else
+                       str(scn.save_model(model, Path(tmp) / f"{label}.safetensors", notes=f"candidate {source}"))
+                       for label, (source, model) in models.items() if label not in done]
+            rows = args.keep_rows or Path(tmp) / "rows.json"
+            earlier = rows if args.keep_rows and rows.exists() else None
+            scores = score(methods, args, rows, earlier)
+            scores = {label: scores[label] for label in models}  # a kept file may hold other labels too
+            if args.keep_rows:
+                sources = json.loads(keep_sources(rows).read_text()) if keep_sources(rows).exists() else {}
+                text = json.dumps({**sources, **digests}, indent=1) + "\n"
+                atomic_write(keep_sources(rows), lambda out: Path(out).write_text(text))
         judged, chosen = judge(scores, incumbent, view, args.gain_at, args.min_gain, args.max_drop)
     except scn.ScnError as e:
         print(f"stage_verdict: error: {e}", file=sys.stderr)

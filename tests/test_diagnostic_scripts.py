@@ -129,6 +129,69 @@ def test_stage_verdict_scores_candidates_and_means_on_view_and_held_out(scripts:
     assert result["chosen"] is None and [j["passes"] for j in result["judged"]] == [False, False]
 
 
+def test_stage_verdict_keep_rows_scores_only_what_is_new(scripts: None, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """--keep-rows: a second verdict with one more candidate scores only it (and its mean), and gives the first
+    candidate the same numbers; a label the file scored from other weights is refused, not reused."""
+    import json
+    import sys
+
+    import torch
+
+    from holdout_view import write_view
+    import stage_verdict
+
+    train = tmp_path / "pool"
+    train.mkdir()
+    for i in range(3):
+        Image.fromarray(textured(i, (40, 40))).save(train / f"p{i}.png")
+    config = {"model": {"name": "scn_denoise_rgb", "overrides": {"num_blocks": 2, "num_features": 8, "width": 2}},
+              "task": {"type": "denoise", "sigma": 25},
+              "data": {"train": [str(train)], "val": ["holdout"], "holdout": ["pool/p1.png"]}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_view(str(tmp_path / "config.yaml"), tmp_path / "view", 1.0, 1.5)
+    make = lambda seed: (torch.manual_seed(seed),  # noqa: E731
+                         scn.create_model("scn_denoise_rgb", num_blocks=2, num_features=8, width=2))[1]
+    incumbent = scn.save_model(make(0), tmp_path / "shipped.safetensors")
+    first, second = (scn.save_model(make(s), tmp_path / f"run{s}.safetensors") for s in (1, 2))
+    scored: list[list[str]] = []
+    real = stage_verdict.scn_main
+
+    def spy(argv: list[str]) -> int:
+        after = argv[argv.index("--method") + 1:] if "--method" in argv else []
+        flags = [i for i, a in enumerate(after) if a.startswith("--")]
+        scored.append([Path(m).stem for m in after[:flags[0] if flags else None]])
+        return real(argv)
+
+    monkeypatch.setattr(stage_verdict, "scn_main", spy)
+    keep = tmp_path / "rows.json"
+
+    def verdict(*candidates: str) -> dict:
+        out = tmp_path / "verdict.json"
+        argv = ["stage_verdict", "--incumbent", str(incumbent), "--view", str(tmp_path / "view"), "--holdout-of",
+                str(tmp_path / "config.yaml"), "--sigma", "25", "--gain-at", "25", "--min-gain", "0.05",
+                "--max-drop", "0.02", "--mean", "--keep-rows", str(keep), "--json", str(out)]
+        for c in candidates:
+            argv += ["--candidate", c]
+        monkeypatch.setattr(sys, "argv", argv)
+        assert stage_verdict.main() == 0
+        return json.loads(out.read_text())["scores"]
+
+    once = verdict(f"a={first}")
+    assert scored[-1] == ["shipped", "a", "a_mean"]
+    twice = verdict(f"a={first}", f"b={second}")
+    assert scored[-1] == ["b", "b_mean"]
+    assert set(twice) == {"shipped", "a", "a_mean", "b", "b_mean"}
+    assert all(twice[k] == once[k] for k in once)
+    verdict(f"a={first}")  # everything kept: nothing scored
+    assert scored[-1] == []
+    monkeypatch.setattr(sys, "argv", ["stage_verdict", "--incumbent", str(incumbent), "--candidate", f"a={second}",
+                                      "--view", str(tmp_path / "view"), "--holdout-of", str(tmp_path / "config.yaml"),
+                                      "--sigma", "25", "--gain-at", "25", "--min-gain", "0.05", "--max-drop", "0.02",
+                                      "--keep-rows", str(keep)])
+    assert stage_verdict.main() == 2  # "a" was scored from other weights
+
+
 def test_crop_detail_best_of_more_crops_holds_more_detail(scripts: None) -> None:
     """scripts/crop_detail.py: a flat picture holds no detail; the most detailed of N crops is never below the
     uniform crop drawn first, and on a picture half flat, half textured it holds more on average."""
