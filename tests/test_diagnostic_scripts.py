@@ -93,6 +93,23 @@ def test_stage_verdict_applies_the_rule_and_picks_the_largest_passing_view_gain(
     assert next_start(judged, [], "shipped", 0.03) == "shipped"  # means do not carry on
 
 
+def tiny_holdout(tmp_path: Path, size: int, held: list[str]) -> Path:
+    """A config of a two-block colour denoiser whose pool is three random pictures, `held` of them held out, and
+    its view (scripts/holdout_view.py) in tmp_path / "view"; the config's path."""
+    from holdout_view import write_view
+
+    train = tmp_path / "pool"
+    train.mkdir()
+    for i in range(3):
+        Image.fromarray(textured(i, (size, size))).save(train / f"p{i}.png")
+    config = {"model": {"name": "scn_denoise_rgb", "overrides": {"num_blocks": 2, "num_features": 8, "width": 2}},
+              "task": {"type": "denoise", "sigma": 25},
+              "data": {"train": [str(train)], "val": ["holdout"], "holdout": [f"pool/{h}.png" for h in held]}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_view(str(tmp_path / "config.yaml"), tmp_path / "view", 1.0, 1.5)
+    return tmp_path / "config.yaml"
+
+
 def test_stage_verdict_scores_candidates_and_means_on_view_and_held_out(scripts: None, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """End to end on a tiny model: the incumbent given again as the candidate scores exactly as the incumbent, and
@@ -100,18 +117,9 @@ def test_stage_verdict_scores_candidates_and_means_on_view_and_held_out(scripts:
     import json
     import sys
 
-    from holdout_view import write_view
     import stage_verdict
 
-    train = tmp_path / "pool"
-    train.mkdir()
-    for i in range(3):
-        Image.fromarray(textured(i, (48, 48))).save(train / f"p{i}.png")
-    config = {"model": {"name": "scn_denoise_rgb", "overrides": {"num_blocks": 2, "num_features": 8, "width": 2}},
-              "task": {"type": "denoise", "sigma": 25},
-              "data": {"train": [str(train)], "val": ["holdout"], "holdout": ["pool/p1.png", "pool/p2.png"]}}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    write_view(str(tmp_path / "config.yaml"), tmp_path / "view", 1.0, 1.5)
+    tiny_holdout(tmp_path, 48, ["p1", "p2"])
     incumbent = scn.save_model(scn.create_model("scn_denoise_rgb", num_blocks=2, num_features=8, width=2),
                                tmp_path / "shipped.safetensors")
     out = tmp_path / "verdict.json"
@@ -138,18 +146,9 @@ def test_stage_verdict_keep_rows_scores_only_what_is_new(scripts: None, tmp_path
 
     import torch
 
-    from holdout_view import write_view
     import stage_verdict
 
-    train = tmp_path / "pool"
-    train.mkdir()
-    for i in range(3):
-        Image.fromarray(textured(i, (40, 40))).save(train / f"p{i}.png")
-    config = {"model": {"name": "scn_denoise_rgb", "overrides": {"num_blocks": 2, "num_features": 8, "width": 2}},
-              "task": {"type": "denoise", "sigma": 25},
-              "data": {"train": [str(train)], "val": ["holdout"], "holdout": ["pool/p1.png"]}}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    write_view(str(tmp_path / "config.yaml"), tmp_path / "view", 1.0, 1.5)
+    tiny_holdout(tmp_path, 40, ["p1"])
     make = lambda seed: (torch.manual_seed(seed),  # noqa: E731
                          scn.create_model("scn_denoise_rgb", num_blocks=2, num_features=8, width=2))[1]
     incumbent = scn.save_model(make(0), tmp_path / "shipped.safetensors")
