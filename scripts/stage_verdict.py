@@ -123,8 +123,8 @@ def already_scored(keep: Path, digests: dict[str, str], cells: set[tuple[str, in
         if label not in held:
             continue
         if sources.get(label) != digest:
-            raise scn.ScnError(f"--keep-rows {keep}: {label} was scored from other (or unrecorded) weights; give another "
-                               "file or another label")
+            raise scn.ScnError(f"--keep-rows {keep}: {label} was scored from other (or unrecorded) weights; give "
+                               "another file or another label")
         if not cells <= held[label]:
             raise scn.ScnError(f"--keep-rows {keep}: {label} lacks some of these sigmas or sets; give another file")
         done.add(label)
