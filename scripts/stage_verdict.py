@@ -114,9 +114,9 @@ def already_scored(keep: Path, digests: dict[str, str], cells: set[tuple[str, in
     scored a label from other weights, or only some of the cells."""
     if not keep.exists():
         return set()
-    sources = json.loads(keep_sources(keep).read_text()) if keep_sources(keep).exists() else {}
+    sources = kept_sources(keep)
     held: dict[str, set[tuple[str, int]]] = {}
-    for row in read_rows(keep, {"task": "denoise", "color": True, "clip": clip}):
+    for row in read_rows(keep, colour_denoise(clip)):
         held.setdefault(row.method, set()).add((row.dataset, row.setting))
     done = set()
     for label, digest in digests.items():
@@ -132,7 +132,18 @@ def already_scored(keep: Path, digests: dict[str, str], cells: set[tuple[str, in
 
 
 def keep_sources(keep: Path) -> Path:
+    """Where --keep-rows records the weights' sha256 behind each label it scored."""
     return keep.with_name(keep.name + ".weights.json")
+
+
+def kept_sources(keep: Path) -> dict[str, str]:
+    """The sha256 of the weights behind each label `keep` scored (none yet: empty)."""
+    return json.loads(keep_sources(keep).read_text()) if keep_sources(keep).exists() else {}
+
+
+def colour_denoise(clip: bool) -> dict:
+    """The protocol of every row a verdict reads: colour denoising, noise clipped or not."""
+    return {"task": "denoise", "color": True, "clip": clip}
 
 
 def score(methods: list[str], args: argparse.Namespace, json_path: Path, earlier: Path | None = None) -> Scores:
@@ -145,7 +156,7 @@ def score(methods: list[str], args: argparse.Namespace, json_path: Path, earlier
     if scn_main(argv + (["--clip"] if args.clip else [])) != 0:
         raise scn.ScnError("scn benchmark failed (its message is above)")
     scores: Scores = {}
-    for row in read_rows(json_path, {"task": "denoise", "color": True, "clip": args.clip}):
+    for row in read_rows(json_path, colour_denoise(args.clip)):
         scores.setdefault(row.method, {})[(row.dataset, row.setting)] = row.psnr
     return scores
 
@@ -175,9 +186,9 @@ def main() -> int:
     view = Path(args.view).name
     try:
         with tempfile.TemporaryDirectory(prefix="scn-verdict-") as tmp:
-            incumbent = scn.resolve(args.incumbent).label
-            models: dict[str, tuple[str, torch.nn.Module]] = {incumbent: (args.incumbent,
-                                                                          scn.resolve(args.incumbent).load())}
+            shipped = scn.resolve(args.incumbent)
+            incumbent = shipped.label
+            models: dict[str, tuple[str, torch.nn.Module]] = {incumbent: (args.incumbent, shipped.load())}
             own = []
             for spec in args.candidate:
                 label, _, weights = spec.rpartition("=")
@@ -200,8 +211,7 @@ def main() -> int:
             scores = score(methods, args, rows, earlier)
             scores = {label: scores[label] for label in models}  # a kept file may hold other labels too
             if args.keep_rows:
-                sources = json.loads(keep_sources(rows).read_text()) if keep_sources(rows).exists() else {}
-                text = json.dumps({**sources, **digests}, indent=1) + "\n"
+                text = json.dumps({**kept_sources(rows), **digests}, indent=1) + "\n"
                 atomic_write(keep_sources(rows), lambda out: Path(out).write_text(text))
         judged, chosen = judge(scores, incumbent, view, args.gain_at, args.min_gain, args.max_drop)
     except scn.ScnError as e:
