@@ -200,6 +200,75 @@ def find_pretrained(name: str, task: Task, setting: int | None, channels: int | 
                    f"({closest.setting_text()})")
 
 
+@dataclass(frozen=True)
+class DefaultUse:
+    """Where `scn` (no model named) takes one shipped entry: for pictures that ask for `channels` (3: colour, 1: gray,
+    `Task.model_channels`; None: any picture), at `settings` (runs of whole settings, low and high), and, if
+    `unknown`, when no level is given or read from the file."""
+
+    entry: Pretrained
+    channels: int | None
+    settings: tuple[tuple[int, int], ...]
+    unknown: bool
+
+    @property
+    def pictures(self) -> str:
+        return {None: "any", 3: "colour", 1: "gray"}[self.channels]
+
+    def settings_text(self) -> str:
+        """'sigma 0-24, sigma 26-55, sigma unknown' (SR: 'x2'; a model told the level: 'sigma unknown (estimated)')."""
+        parts = [self.entry.task.range_text(low, high) for low, high in self.settings]
+        if self.unknown:
+            parts.append(f"{self.entry.task.setting} unknown" + (" (estimated)" if self.entry.told_level else ""))
+        return ", ".join(parts)
+
+
+def default_uses(noise_clipped: bool = True) -> tuple[DefaultUse, ...]:
+    """What `find_pretrained('scn', ...)` picks at every whole setting of each task's range, for colour and for gray
+    pictures (once for any picture where the two pick alike), grouped by the entry picked, lowest setting first: the
+    answer to "what runs when I name no model". `noise_clipped` as in `find_pretrained` (True: what `scn restore`,
+    `scn.restore` and `scn serve` run)."""
+    uses: list[DefaultUse] = []
+    for task in TASKS.values():
+        low, high = task.limits
+        settings: list[int | None] = list(range(math.ceil(low), math.floor(high) + 1))
+        if task.default_setting is None:
+            settings.insert(0, None)
+        by_channels = {channels: _picks(task, settings, channels, noise_clipped)
+                       for channels in sorted({task.model_channels(gray) for gray in (False, True)}, reverse=True)}
+        first = next(iter(by_channels.values()))
+        if all(picks == first for picks in by_channels.values()):
+            by_channels = {None: first}
+        uses += [DefaultUse(entry, channels, runs, unknown)
+                 for channels, picks in by_channels.items() for entry, runs, unknown in picks]
+    return tuple(uses)
+
+
+def _picks(task: Task, settings: list[int | None], channels: int,
+           noise_clipped: bool) -> tuple[tuple[Pretrained, tuple[tuple[int, int], ...], bool], ...]:
+    """(entry, runs of settings, picked when the level is unknown) for each entry the default takes, lowest first."""
+    picked: dict[str, tuple[Pretrained, list[int | None]]] = {}
+    for setting in settings:
+        try:
+            entry = find_pretrained(DEFAULT, task, setting, channels, noise_clipped)
+        except ZooError:
+            continue
+        picked.setdefault(entry.name, (entry, []))[1].append(setting)
+    ordered = sorted(picked.values(), key=lambda p: min((s for s in p[1] if s is not None), default=math.inf))
+    return tuple((entry, _runs([s for s in where if s is not None]), None in where) for entry, where in ordered)
+
+
+def _runs(values: list[int]) -> tuple[tuple[int, int], ...]:
+    """Ascending whole numbers as runs of consecutive ones: [0, 1, 2, 5] -> ((0, 2), (5, 5))."""
+    runs: list[tuple[int, int]] = []
+    for v in values:
+        if runs and v == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], v)
+        else:
+            runs.append((v, v))
+    return tuple(runs)
+
+
 def former_file_entry(path: Path) -> Pretrained | None:
     """The entry whose file `path` (in the weights folder) was before files were named after their models (configs
     and scripts written then name `scn/weights/scn_sr_x2.safetensors`); None for any other path."""

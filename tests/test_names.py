@@ -72,6 +72,24 @@ def test_models_pretrained_lists_the_names_commands_accept(capsys: pytest.Captur
     assert len(starts) == 1, table  # the task column starts at one place, however long the names
 
 
+def test_the_listed_defaults_are_what_restore_runs() -> None:
+    """Each row of `scn models --pretrained`'s defaults: `scn.restore` with no model gives what it gives with the
+    file that row names, on a picture of that row's kind at the row's first setting (or an unknown one)."""
+    rng = np.random.default_rng(0)
+    colour = (rng.random((24, 32, 3)) * 255).astype(np.uint8)
+    uses = zoo.default_uses()
+    assert {(u.entry.task.name, u.pictures) for u in uses} == {("sr", "any"), ("denoise", "colour"),
+                                                                ("denoise", "gray"), ("jpeg", "colour"), ("jpeg", "gray")}
+    for use in uses:
+        task = use.entry.task
+        picture = colour[..., 0] if use.pictures == "gray" else colour
+        setting = use.settings[0][0] if use.settings else None
+        options = {task.setting: setting} if setting is not None else {}
+        default = scn.restore(picture, task.name, **options)
+        named = scn.restore(picture, task.name, model=use.entry.name, **options)
+        assert np.array_equal(default, named), (use.entry.name, use.pictures, setting)
+
+
 def test_every_command_and_the_api_take_the_same_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rng = np.random.default_rng(0)
     lr = (rng.random((24, 20, 3)) * 255).astype(np.uint8)

@@ -60,6 +60,22 @@ def test_zoo_lists_verifies_and_names_the_closest(fake_zoo: Path, capsys) -> Non
         resolve("scn", SR, 2).load()
 
 
+def test_the_defaults_listed_are_runs_of_what_the_default_picks(fake_zoo: Path, capsys) -> None:
+    """`scn models --pretrained` says which shipped file runs when no model is named: every whole setting grouped
+    into runs per file (the gray models take colour pictures too where no colour one ships: 'any')."""
+    uses = [(u.entry.name, u.pictures, u.settings_text()) for u in zoo.default_uses()]
+    assert uses == [("scn_x2.test", "any", "x2"),
+                    ("scn_denoise.blind", "any", "sigma 0-24, sigma 26-55, sigma unknown"),
+                    ("scn_denoise.s25", "any", "sigma 25")]
+    assert main(["models", "--pretrained"]) == 0
+    listing = capsys.readouterr().out.split("take:\n")[1].splitlines()
+    assert listing[2].split() == ["denoise", "any", "scn_denoise.blind", "sigma", "0-24,", "sigma", "26-55,", "sigma",
+                                  "unknown"]
+    assert main(["models", "--pretrained", "--json"]) == 0
+    rows = {r["name"]: r["default_for"] for r in json.loads(capsys.readouterr().out)}
+    assert rows["scn_denoise.s25"] == [{"pictures": "any", "settings": "sigma 25"}]
+
+
 def test_a_model_told_the_level_comes_after_a_fixed_level_one_and_before_blind_ones(fake_zoo: Path,
                                                                                      tmp_path: Path) -> None:
     """A shipped denoiser with a noise-level input (`told_level`) covering 0-75 takes an unknown level (it estimates

@@ -9,7 +9,7 @@ from typing import Any
 from ..archs import build
 from ..complexity import count_params, macs_per_pixel
 from ..config import get_entry, model_names
-from ..zoo import pretrained_models
+from ..zoo import default_uses, pretrained_models
 
 
 def add_parser(sub: Any) -> None:
@@ -34,8 +34,10 @@ def describe(name: str) -> dict[str, Any]:
 
 def run_pretrained(args: argparse.Namespace) -> int:
     entries = [e for e in pretrained_models() if args.filter in e.name or any(args.filter in a for a in e.aliases)]
+    uses = default_uses()
     if args.json:
-        print(json.dumps([e.to_dict() for e in entries], indent=2))
+        print(json.dumps([{**e.to_dict(), "default_for": [{"pictures": u.pictures, "settings": u.settings_text()}
+                                                          for u in uses if u.entry == e]} for e in entries], indent=2))
         return 0
     if not entries:
         print("no pretrained weights are shipped in this version")
@@ -47,6 +49,11 @@ def run_pretrained(args: argparse.Namespace) -> int:
     print("\n`--model NAME` takes any name above (or an older one), `scn` for the default of a task, or a "
           "checkpoint file.\nNAME.TAG is the registered configuration NAME (`scn models`) trained as TAG says; "
           "`scn info NAME.TAG` shows its whole configuration.")
+    if not args.filter:
+        rows = [(u.entry.task.name, u.pictures, u.entry.name, u.settings_text()) for u in uses]
+        print("\nWithout --model (or with `--model scn`), `scn restore`, `scn.restore` and `scn serve` take:",
+              *("  " + line for line in aligned([("task", "pictures", "model", "for"), *rows])),
+              "(`--luma-only`: a colour picture takes the gray model)", sep="\n")
     return 0
 
 
