@@ -174,13 +174,24 @@ def find_pretrained(name: str, task: Task, setting: int | None, channels: int | 
         if not entries:
             hint = "it is an architecture without shipped weights" if name in model_names() else "no such name"
             raise ZooError(f"no shipped weights named {name!r} ({hint}); `scn models --pretrained` lists them")
-    hits = [e for e in entries if e.covers(task, setting) and (e.default or name != DEFAULT)]
+    # a gray picture's noise is alike in R, G and B: colour denoisers, which learn it independent, leave it in
+    gray_noise = channels == 1 and task.adds_noise
+
+    def usable(e: Pretrained) -> bool:
+        return not (gray_noise and e.channels == 3)
+
+    hits = [e for e in entries if e.covers(task, setting) and (e.default or name != DEFAULT) and usable(e)]
     if hits:  # the most specific first: a model fine-tuned for sigma 25 before the blind one
         wanted = [e for e in hits if e.channels == (channels or task.channels)] or hits
         alike = [e for e in wanted if e.clipped_noise == noise_clipped] or wanted
         return min(alike, key=lambda e: e.specificity)
-    candidates = [e for e in entries if e.task == task]
-    others = [e for e in pretrained_models() if e.covers(task, setting) and e.default]
+    candidates = [e for e in entries if e.task == task and usable(e)]
+    others = [e for e in pretrained_models() if e.covers(task, setting) and e.default and usable(e)]
+    if name != DEFAULT and gray_noise and not candidates and any(e.task == task for e in entries):
+        instead = (f"take {min(others, key=lambda e: e.specificity).name!r} (or `{DEFAULT}`, which picks it)" if others
+                   else "take a gray denoiser (`scn models --pretrained`)")
+        raise ZooError(f"{name!r} is a colour denoiser, and a gray picture's noise (alike in R, G and B) is not what "
+                       f"colour denoisers remove; {instead}")
     if name != DEFAULT and candidates and others:  # the named model does not fit, another shipped one does
         alike = [e for e in others if e.channels == (channels or candidates[0].channels)]  # gray for gray
         best = min(alike or others, key=lambda e: e.specificity)

@@ -92,6 +92,32 @@ def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo
     assert not (tmp_path / "x.png").exists()
 
 
+def test_gray_noise_takes_a_gray_denoiser_however_the_picture_is_stored(tmp_path: Path) -> None:
+    """Noise alike in R, G and B (a gray picture, or one stored as RGB with R = G = B) is what gray denoisers remove
+    and colour ones, trained on noise independent in each channel, leave in: such pictures take the gray default,
+    restored on their one channel exactly; a colour denoiser named for them fails in one line, and `scn restore`
+    goes on with the rest."""
+    clean = photo_crop()[:64, :64, 1]
+    noisy = np.clip(np.round(clean + np.random.default_rng(0).normal(0, 25, clean.shape)), 0, 255).astype(np.uint8)
+    as_rgb = np.repeat(noisy[..., None], 3, axis=2)
+    gray_out = scn.restore(noisy, "denoise", sigma=25)
+    assert np.array_equal(gray_out, scn.restore(noisy, "denoise", sigma=25, model="scn_small_denoise.s25"))
+    assert np.array_equal(scn.restore(as_rgb, "denoise", sigma=25), np.repeat(gray_out[..., None], 3, axis=2))
+    assert psnr(gray_out, clean) > psnr(noisy, clean) + 5
+    for picture in (noisy, as_rgb):
+        with pytest.raises(scn.ScnError, match="colour denoiser") as err:
+            scn.restore(picture, "denoise", sigma=25, model="scn_denoise_rgb.sigma_8bit")
+        assert "\n" not in str(err.value)
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(as_rgb).save(src / "a_gray_as_rgb.png")
+    Image.fromarray(photo_crop()[:64, :64]).save(src / "b_colour.png")
+    run = cli("restore", str(src), "-o", str(tmp_path / "out"), "--task", "denoise", "--sigma", "25",
+              "--model", "scn_denoise_rgb.sigma_8bit", "--no-progress")
+    assert run.returncode != 0 and "a_gray_as_rgb.png" in run.stderr and "colour denoiser" in run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["b_colour.png"]
+
+
 def test_colour_jpeg_takes_a_colour_deblocker_that_repairs_chroma() -> None:
     """A colour JPEG gets the shipped colour deblockers (16 blocks: the q10 one at quality 10, the blind one at any
     other quality, known or not; gray pictures keep the gray ones, the q10 one at quality 10), which repair the

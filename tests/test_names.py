@@ -80,6 +80,7 @@ def test_the_listed_defaults_are_what_restore_runs() -> None:
     uses = zoo.default_uses()
     assert {(u.entry.task.name, u.pictures) for u in uses} == {("sr", "any"), ("denoise", "colour"),
                                                                 ("denoise", "gray"), ("jpeg", "colour"), ("jpeg", "gray")}
+    assert all(u.entry.channels == 1 for u in uses if u.pictures == "gray" and u.entry.task == "denoise")
     for use in uses:
         task = use.entry.task
         picture = colour[..., 0] if use.pictures == "gray" else colour

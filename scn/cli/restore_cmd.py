@@ -177,7 +177,7 @@ class Restorers:
         """(the model's name, its restorer) for `pic` at `setting` (default: the command's)."""
         a = self.args
         setting = self.setting if setting is None else setting
-        channels = None if a.model or pic is None else a.task.model_channels(pic.gray, a.luma_only)
+        channels = None if a.model or pic is None else a.task.model_channels(pic.gray_for(a.task), a.luma_only)
         if (channels, setting) not in self.by_kind:  # resolved (and checked against the task) once per kind
             source = None if a.backend == "onnxruntime" else resolve(a.model or DEFAULT, a.task, setting,
                                                                      channels=channels)
@@ -200,7 +200,8 @@ class Restorers:
         found = a.task.setting_in_file(src)
         if found is None:
             return None, None
-        setting = quality_in_range(found, a.task, a.task.model_channels(pic.gray, a.luma_only))  # None: past all
+        channels = a.task.model_channels(pic.gray_for(a.task), a.luma_only)
+        setting = quality_in_range(found, a.task, channels)  # None: past all
         return setting, f"{src.name}: {found.describe()}, read from its quantization tables; restoring with " \
             f"{self.labelled(pic, setting)[0]}"
 

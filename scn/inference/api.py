@@ -73,7 +73,7 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str | Task = "sr
             raise ScnError(f"{output}: refusing to overwrite the input")
         pic, kind = read_picture(image), "path"
         if setting is None and model is None:  # the level the file says (a JPEG's quality)
-            setting = quality_in_range(t.setting_in_file(image), t, t.model_channels(pic.gray, luma_only))
+            setting = quality_in_range(t.setting_in_file(image), t, t.model_channels(pic.gray_for(t), luma_only))
             if setting is not None:
                 log.info("scn.restore: %s: %s %g, read from the file", Path(image).name, t.setting, setting)
     elif isinstance(image, Image.Image):
@@ -82,7 +82,7 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str | Task = "sr
         pic, kind = picture_from_array(image)
     else:
         raise ScnError(f"restore takes a numpy array, a PIL image or a path, got {type(image).__name__}")
-    net = model_for(model, t, setting, t.model_channels(pic.gray, luma_only))
+    net = model_for(model, t, setting, t.model_channels(pic.gray_for(t), luma_only))
     restorer = Restorer.at_precision(net, precision, device=device, half=half, ensemble=ensemble, tile=tile,
                                      tile_overlap=tile_overlap, max_memory=max_memory,
                                      noise_level=t.level_input(setting))

@@ -24,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..atomic import atomic_write
 from ..data.io import ImageError
 from ..errors import ScnWarning
+from ..tasks import Task
 
 DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP: a photo, not a decompression bomb
 WRITE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
@@ -43,6 +44,15 @@ class Picture:
     @property
     def gray(self) -> bool:
         return self.color.shape[2] == 1
+
+    def gray_for(self, task: Task) -> bool:
+        """Whether `task` restores this picture as gray: a gray picture, or, for a task that adds noise (denoising),
+        an RGB one with R = G = B everywhere (a gray picture stored as colour). Such noise is alike in every channel,
+        which a gray denoiser removes and a colour one, trained on noise independent in R, G and B, leaves in."""
+        if self.gray or not task.adds_noise:
+            return self.gray
+        c = self.color
+        return bool(np.array_equal(c[..., 0], c[..., 1]) and np.array_equal(c[..., 1], c[..., 2]))
 
 
 # -- conversions: arrays, PIL images and tensors to pictures and back (the only place they are made) -------------

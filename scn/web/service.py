@@ -123,7 +123,7 @@ class RestoreService:
         picture = self._decode(image, "image")
         from_file = ""
         if setting is None and model == DEFAULT:  # the level an upload says it has (a JPEG's quality)
-            setting = quality_in_range(task.setting_in_file(image), task, task.model_channels(picture.gray))
+            setting = quality_in_range(task.setting_in_file(image), task, task.model_channels(picture.gray_for(task)))
             from_file = "file" if setting is not None else ""
         ref = self._decode(reference, "reference") if reference else None
         with self.lock:
@@ -161,7 +161,7 @@ class RestoreService:
                 job.set(state="error", error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
 
     def _run(self, job: Job) -> None:
-        channels = job.task.model_channels(job.picture.gray)  # a colour photo: a colour model
+        channels = job.task.model_channels(job.picture.gray_for(job.task))  # a colour photo: a colour model
 
         def make() -> tuple[str, Restorer]:
             source = resolve(self.checkpoints.get(job.model, job.model), job.task, job.setting, channels=channels)
