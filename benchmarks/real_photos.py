@@ -73,8 +73,13 @@ def main() -> None:
         sigma = estimate_sigma(image)
         start = time.perf_counter()
         shown, cells = [(image, f"input (noise level {sigma:.1f} estimated)")], []
-        for level in [max(1.0, round(sigma)), *args.levels]:
-            result = scn.restore(image, "denoise", sigma=level, model=args.model)
+        try:
+            restored = [(level, scn.restore(image, "denoise", sigma=level, model=args.model))
+                        for level in [max(1.0, round(sigma)), *args.levels]]
+        except scn.ScnError as err:  # a colour denoiser named for a gray picture (R = G = B) refuses it
+            print(f"{path.name:<20}{'':>10}{sigma:>7.1f}  {err}")
+            continue
+        for level, result in restored:
             rms = float(np.sqrt(np.mean((result.astype(np.float64) - image) ** 2)) * 255)
             cells.append(f"{rms:>9.2f} / {estimate_sigma(result):>5.1f}")
             shown.append((result, f"told sigma {level:g}"))
