@@ -13,6 +13,7 @@ import scn
 import scn.zoo as zoo
 from scn.cli.demo_cmd import demo_photo
 from scn.cli.main import main
+from scn.data.monochrome import monochrome
 from scn.inference.images import Picture
 from scn.metrics import psnr
 from scn.tasks import DENOISE
@@ -93,18 +94,26 @@ def test_colour_pictures_take_a_shipped_colour_model_unless_luma_only(colour_zoo
 
 
 def test_gray_noise_takes_a_gray_denoiser_however_the_picture_is_stored(tmp_path: Path) -> None:
-    """Noise alike in R, G and B (a gray picture, or one stored as RGB with R = G = B) is what gray denoisers remove
-    and colour ones, trained on noise independent in each channel, leave in: such pictures take the gray default,
-    restored on their one channel exactly; a colour denoiser named for them fails in one line, and `scn restore`
-    goes on with the rest."""
+    """Noise alike in R, G and B (a gray picture, one stored as RGB with R = G = B, or a toned one) is what gray
+    denoisers remove and colour ones, trained on noise independent in each channel, leave in: such pictures take the
+    gray default, restored on their one channel (exactly, for R = G = B) and toned back; a colour denoiser named for
+    them fails in one line, and `scn restore` goes on with the rest."""
     clean = photo_crop()[:64, :64, 1]
-    noisy = np.clip(np.round(clean + np.random.default_rng(0).normal(0, 25, clean.shape)), 0, 255).astype(np.uint8)
+    noise = np.random.default_rng(0).normal(0, 25, clean.shape)
+    noisy = np.clip(np.round(clean + noise), 0, 255).astype(np.uint8)
     as_rgb = np.repeat(noisy[..., None], 3, axis=2)
     gray_out = scn.restore(noisy, "denoise", sigma=25)
     assert np.array_equal(gray_out, scn.restore(noisy, "denoise", sigma=25, model="scn_small_denoise.s25"))
     assert np.array_equal(scn.restore(as_rgb, "denoise", sigma=25), np.repeat(gray_out[..., None], 3, axis=2))
     assert psnr(gray_out, clean) > psnr(noisy, clean) + 5
-    for picture in (noisy, as_rgb):
+    sepia = np.array([1.0, 0.85, 0.65])  # a toned black-and-white photo: the same noise, scaled, in each channel
+    toned_clean = np.round(clean[..., None] * sepia)
+    toned = np.clip(np.round((clean + noise)[..., None] * sepia), 0, 255).astype(np.uint8)
+    toned_out = scn.restore(toned, "denoise")
+    assert psnr(toned_out, toned_clean) > psnr(toned, toned_clean) + 5
+    line = monochrome(toned_out / np.float32(255))
+    assert line is not None and np.allclose(line.slopes / line.slopes[0], sepia, atol=0.01)  # toned as it came
+    for picture in (noisy, as_rgb, toned):
         with pytest.raises(scn.ScnError, match="colour denoiser") as err:
             scn.restore(picture, "denoise", sigma=25, model="scn_denoise_rgb.sigma_8bit")
         assert "\n" not in str(err.value)

@@ -39,9 +39,10 @@ class TilingWarning(ScnWarning):
     """Tiles will change the output of a model whose pyramid is not tile-exact."""
 
 
-GRAY_NOISE = ("a colour denoiser does not restore a gray picture (nor one whose R, G and B are equal): its noise is "
-              "alike in every channel, and colour denoisers learn noise independent in R, G and B; take a gray "
-              "denoiser (with no model named, the shipped default for such a picture is gray)")
+GRAY_NOISE = ("a colour denoiser does not restore a gray picture, nor an RGB one whose colours lie on one line (R = G = "
+              "B, or a toned black-and-white photo): its noise is alike in every channel, and colour denoisers learn "
+              "noise independent in R, G and B; take a gray denoiser (with no model named, the shipped default for "
+              "such a picture is gray)")
 DEFAULT_MAX_MEMORY = 1.5e9  # bytes of activations before tiling switches on
 MIN_SIDE = 4
 
@@ -52,9 +53,10 @@ class Restorer:
     `model`: a network of the family (its footprint is read from its config), or any module with `footprint`
     given (the peers); or no model and a `forward` function with `config` (an ONNX Runtime session).
     Colour handling: an RGB model on a gray picture sees it repeated to 3 channels and returns their mean (but for
-    a colour denoiser, which refuses gray pictures: their noise is alike in R, G and B); a gray model (denoise, JPEG)
-    on a colour picture works on BT.601 Y and keeps Cb/Cr (bicubic-upscaled for SR), and a gray denoiser on one with
-    R = G = B on that one channel, exactly.
+    a colour denoiser, which refuses gray and monochrome pictures: their noise is alike in R, G and B); a gray model
+    (denoise, JPEG) on a colour picture works on BT.601 Y and keeps Cb/Cr (bicubic-upscaled for SR), and a gray
+    denoiser on a monochrome one (`scn.data.monochrome`: R = G = B, exactly that channel, or toned) on its luma,
+    toned back.
     Alpha is resized bicubically on its own (SR) or kept (restoration). `noise_level`: the sigma (0-255 scale)
     a denoiser with a noise-level input (`noise_map`) is told; None: estimated from each picture
     (`scn.data.noise_level`, Chen et al. 2015) and kept in `estimated_level`; other models ignore it. `bf16`: the
@@ -196,16 +198,18 @@ class Restorer:
             raise ScnError(f"the image is {w}x{h}; scn restores images of at least {MIN_SIDE}x{MIN_SIDE} pixels")
         s, model_channels = self.footprint.scale, self.footprint.channels
         color = pic.color
-        gray = pic.gray if self.config is None else pic.gray_for(self.config.task)  # denoising: R = G = B is gray
+        gray = pic.gray if self.config is None else pic.gray_for(self.config.task)  # denoising: monochrome is gray
         if model_channels == 3:
             if gray and self.config is not None and self.config.task.adds_noise:
                 raise ScnError(GRAY_NOISE)
             rgb = np.repeat(color, 3, axis=2) if pic.gray else color
             out = self.restore_image(rgb)
             out = out.mean(axis=2, keepdims=True) if pic.gray else out
-        elif gray:  # a gray picture, or a denoised one with R = G = B: its one channel, exactly, given back as it came
-            out = self.restore_image(color[..., :1])
-            out = out if pic.gray else np.repeat(out, 3, axis=2)
+        elif pic.gray:
+            out = self.restore_image(color)
+        elif gray:  # denoising a monochrome RGB picture: its luma (R = G = B: that one channel), toned back
+            line = pic.monochrome
+            out = line.colour(self.restore_image(line.luma(color)))
         else:  # a gray model on a colour picture: Y through the model, Cb/Cr kept
             ycbcr = rgb_to_ycbcr(color)
             y = self.restore_image((ycbcr[..., :1] / 255.0).astype(np.float32)) * 255.0

@@ -14,6 +14,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..atomic import atomic_write
 from ..data.io import ImageError
+from ..data.monochrome import Monochrome, monochrome
 from ..errors import ScnWarning
 from ..tasks import Task
 
@@ -45,14 +47,17 @@ class Picture:
     def gray(self) -> bool:
         return self.color.shape[2] == 1
 
+    @cached_property
+    def monochrome(self) -> Monochrome | None:
+        """How an RGB picture whose colours lie on one line (R = G = B, or toned) follows its luma; None for a gray
+        picture or a colour one."""
+        return None if self.gray else monochrome(self.color)
+
     def gray_for(self, task: Task) -> bool:
         """Whether `task` restores this picture as gray: a gray picture, or, for a task that adds noise (denoising),
-        an RGB one with R = G = B everywhere (a gray picture stored as colour). Such noise is alike in every channel,
+        a monochrome RGB one (R = G = B, or toned: `scn.data.monochrome`). Such noise is alike in every channel,
         which a gray denoiser removes and a colour one, trained on noise independent in R, G and B, leaves in."""
-        if self.gray or not task.adds_noise:
-            return self.gray
-        c = self.color
-        return bool(np.array_equal(c[..., 0], c[..., 1]) and np.array_equal(c[..., 1], c[..., 2]))
+        return self.gray or (task.adds_noise and self.monochrome is not None)
 
 
 # -- conversions: arrays, PIL images and tensors to pictures and back (the only place they are made) -------------
