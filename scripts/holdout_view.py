@@ -24,7 +24,7 @@ from scn.data.color import to_uint8
 from scn.data.io import as_rgb, read_image
 from scn.data.resize import imresize
 from scn.training.config import holdout_files, load_config
-from scn.training.data import FULL_RANGE_LUMA
+from scn.data.color import FULL_RANGE_LUMA
 
 
 def saturated(picture: np.ndarray, saturation: float) -> np.ndarray:

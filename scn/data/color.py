@@ -8,6 +8,7 @@ _RGB_TO_YCBCR = np.array([[65.481, 128.553, 24.966],
                           [-37.797, -74.203, 112.0],
                           [112.0, -93.786, -18.214]]) / 255.0
 _OFFSET = np.array([16.0, 128.0, 128.0])
+FULL_RANGE_LUMA = np.array([0.299, 0.587, 0.114])  # BT.601 weights, full swing: how a colour photo turns gray
 
 
 def _as_float255(img: np.ndarray) -> np.ndarray:

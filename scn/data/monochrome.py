@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FULL_RANGE_LUMA = np.array([0.299, 0.587, 0.114])  # BT.601 weights, full swing: a gray picture's value is its luma
+from .color import FULL_RANGE_LUMA  # a gray picture's value is its luma
+
 TOLERANCE = 1.0 / 255  # RMS distance of the colours from their line: 8-bit rounding leaves about 0.3 levels, while
 # every colour picture of T91, BSD200, Kodak24, Set5, Set14, RNI15 and RealSRSet is 2.3 levels or more away
 FIT_PIXELS = 250_000  # larger pictures are fitted on a regular subsample of about this many pixels

@@ -18,14 +18,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ..data.color import to_uint8
+from ..data.color import FULL_RANGE_LUMA, to_uint8
 from ..data.degrade import clip_to_8_bits, modcrop
 from ..data.io import ImageError, as_gray, as_rgb, list_images, read_image
 from ..data.resize import imresize
 from ..archs import with_noise_map
 from .config import TrainConfig, holdout_files
 
-FULL_RANGE_LUMA = np.array([0.299, 0.587, 0.114])  # BT.601 weights, full swing: how a colour photo turns gray
 LR_BORDER = 2  # SR crops avoid a 2-pixel LR border (the reference code)
 CACHE_VERSION = "imresize-matlab-v1"
 
