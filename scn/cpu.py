@@ -54,6 +54,25 @@ def cpu_has_bf16(cpuinfo: str | Path = CPUINFO) -> bool:
 
 def cpu_has_amx(cpuinfo: str | Path = CPUINFO) -> bool:
     """Whether this CPU multiplies bf16 matrices in hardware (Intel AMX), where bf16 convolutions pay: 2.86x a
-    training step and 2.1-2.3x a restore on an Intel Xeon with it (docs/speed.md); AVX-512 BF16 alone (AMD EPYC)
-    gave training no gain."""
+    training step and 2.1-2.3x a restore on an Intel Xeon with it (docs/speed.md); AVX-512 BF16 alone gave training
+    no gain on one AMD EPYC and 1.94x on another (docs/training.md)."""
     return _has_any("SCN_BF16_CPU", {"amx_bf16"}, cpuinfo, unreadable=False)
+
+
+def usable_cpus() -> int:
+    """How many CPUs this process may run on: its affinity mask where the OS has one (`taskset`, cgroups' cpusets),
+    else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def fit_threads(wanted: int) -> tuple[int, str | None]:
+    """`wanted` intra-op threads capped at the CPUs this process may run on, and a note where it was capped: two
+    threads on one pinned core took 2.9 s a training step against 0.97 s with one (AMD EPYC, docs/training.md)."""
+    cpus = usable_cpus()
+    if wanted <= cpus:
+        return wanted, None
+    return cpus, (f"train.threads is {wanted} but this process may run on {cpus} CPU{'s' if cpus > 1 else ''}; "
+                  f"using {cpus} (more threads than CPUs only make them wait on each other)")

@@ -931,6 +931,24 @@ def test_train_warns_when_cpu_amp_would_be_emulated(tmp_path: Path, monkeypatch:
         assert ("--set train.cpu_amp=false" in capsys.readouterr().err) == said
 
 
+def test_train_threads_never_exceed_the_cpus_the_process_may_run_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    """train.threads 2 on one pinned core (taskset) runs one thread and says so once: two threads on one core made a
+    step 3x slower. Within the CPUs it may use, the config's count holds, silently."""
+    from scn.training import loop
+
+    before = torch.get_num_threads()
+    try:
+        for cpus, threads, ran, said in [({0}, 2, 1, True), ({0, 1}, 2, 2, False), ({0, 1}, 1, 1, False)]:
+            monkeypatch.setattr(os, "sched_getaffinity", lambda pid, cpus=cpus: cpus, raising=False)
+            loop.Trainer(config_from_dict(tiny_config(tmp_path, "denoise", threads=threads)), tmp_path / f"r{len(cpus)}{threads}",
+                         progress=False)
+            assert torch.get_num_threads() == ran
+            assert ("train.threads is 2 but this process may run on 1 CPU; using 1" in capsys.readouterr().err) == said
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_exponent_numbers_without_a_dot_are_numbers(tmp_path: Path) -> None:
     """YAML 1.1 reads 1e-4 as a string; a config (or --set) that writes it so means the number."""
     data = tiny_config(tmp_path, lr="1e-4", steps="2E1")

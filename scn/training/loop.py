@@ -27,6 +27,7 @@ from ..evaluation.methods import NetworkMethod, make_method
 from ..evaluation.runner import load_test_files, load_test_set, run_benchmark
 from ..progress import Progress
 from ..config import get_config
+from ..cpu import fit_threads
 from ..resolve import resolve
 from .checkpointing import (TrainError, atomic_write, load_latest_state, load_state, previous_path, save_state,
                             write_error)
@@ -171,7 +172,10 @@ class Trainer:
         self.resume, self.time_budget_s, self.progress = resume, time_budget_s, progress
         t = config.train
         if t.threads > 0:
-            torch.set_num_threads(t.threads)
+            threads, note = fit_threads(t.threads)
+            if note and self.dist.rank == 0:
+                print(f"scn train: {note}", file=sys.stderr)
+            torch.set_num_threads(threads)
         if t.deterministic:
             torch.use_deterministic_algorithms(True)
             if self.cuda:
