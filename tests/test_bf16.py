@@ -1,5 +1,5 @@
 """bf16 inference (`--precision bf16`: the PyTorch model under bf16 autocast): agreement with fp32, the fallback on
-a CPU without bf16 matrix units (and int8's without 8-bit multiply-adds), the options' checks, and the CPU probe
+a CPU without bf16 instructions (and int8's without 8-bit multiply-adds), the options' checks, and the CPU probe
 (scn/cpu.py)."""
 
 from __future__ import annotations
@@ -42,11 +42,11 @@ def test_bf16_agrees_with_fp32_and_did_run_in_bf16(monkeypatch: pytest.MonkeyPat
     assert 45 < psnr(bf16, fp32) < 100
 
 
-@pytest.mark.parametrize("precision, variable, note", [("bf16", "SCN_BF16_CPU", "no bf16 matrix units"),
+@pytest.mark.parametrize("precision, variable, note", [("bf16", "SCN_BF16_CPU", "no bf16 instructions"),
                                                      ("int8", "SCN_INT8_CPU", "no 8-bit multiply-add instructions")])
 def test_a_cpu_that_would_not_gain_falls_back_to_fp32_with_a_note(monkeypatch: pytest.MonkeyPatch, precision: str,
                                                                   variable: str, note: str) -> None:
-    """bf16 without AMX, int8 without 8-bit multiply-adds: the fp32 restorer, the same output, and a note."""
+    """bf16 without bf16 instructions, int8 without 8-bit multiply-adds: the fp32 restorer, the same output, and a note."""
     import scn.inference.engine as engine
 
     monkeypatch.setenv(variable, "0")
@@ -93,3 +93,22 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path, monkeypatch: pytest.Mon
     assert [cpu_has_bf16(p) for p in (intel, amd, arm, avx_only)] == [True, True, True, False]
     monkeypatch.setenv("SCN_BF16_CPU", "1")
     assert cpu_has_amx(amd)  # what the probe cannot see, said by the user
+
+
+def test_bf16_runs_where_the_cpu_has_bf16_instructions_without_amx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An AMD EPYC with AVX-512 BF16 and no AMX restores in bf16 (2.1-2.3x over fp32 there: docs/speed.md); a CPU
+    with AVX alone falls back to fp32, where bf16 would be emulated."""
+    import scn.inference.engine as engine
+
+    monkeypatch.delenv("SCN_BF16_CPU", raising=False)
+    monkeypatch.setattr(engine, "_SAID", set())
+    model = scn.create_model("scn_small_x2", num_blocks=2, num_features=8, width=2).eval()
+    for flags, bf16 in [("fpu avx2 avx512f avx512_vnni avx512_bf16", True), ("fpu sse4_2 avx fma f16c", False)]:
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"flags\t\t: {flags}\n")
+        monkeypatch.setattr(engine, "cpu_has_bf16", lambda path=cpuinfo: cpu_has_bf16(path))
+        if bf16:
+            assert Restorer.at_precision(model, "bf16", tile=0).bf16
+        else:
+            with pytest.warns(ScnWarning, match="no bf16 instructions"):
+                assert not Restorer.at_precision(model, "bf16", tile=0).bf16

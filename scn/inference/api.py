@@ -55,8 +55,8 @@ def restore(image: np.ndarray | Image.Image | str | Path, task: str | Task = "sr
     default, a checkpoint path, a shipped model's name, or a model instance. Denoising and JPEG of a colour image
     take a shipped colour model where one ships; `luma_only` keeps the gray one (the luma restored, Cb/Cr kept).
     `settings`: the setting of a task registered besides these three, by its name (`scn.tasks.register_task`).
-    `precision` 'bf16' runs the convolutions in bf16 (autocast; fast on CUDA and on a CPU with AMX, else fp32 with a
-    note), 'int8' the model quantized to 8-bit integers (ONNX Runtime, CPU; scn/inference/int8.py).
+    `precision` 'bf16' runs the convolutions in bf16 (autocast; fast on CUDA and on a CPU with AMX or AVX-512 BF16,
+    else fp32 with a note), 'int8' the model quantized to 8-bit integers (ONNX Runtime, CPU; scn/inference/int8.py).
     A JPEG file restored without `quality` (and without `model`) is restored at the quality its quantization
     tables say (`scn.data.jpeg_quality`). A denoiser told the noise level, given no `sigma`, estimates it from the
     picture (`scn.data.noise_level`). The level so found is logged at INFO on the `scn` logger. Every picture is

@@ -15,7 +15,7 @@ from torch import nn
 
 from ..archs import RestorationNet, with_noise_map
 from ..config import ModelConfig
-from ..cpu import cpu_has_amx, cpu_has_int8_dot
+from ..cpu import cpu_has_bf16, cpu_has_int8_dot
 from ..data.color import rgb_to_ycbcr, ycbcr_to_rgb
 from ..data.noise_level import estimate_sigma
 from ..data.resize import imresize
@@ -31,7 +31,8 @@ from .tiling import Footprint, auto_tile, tiled_forward, tiling_error_db
 INT8_MEMORY_SHARE = 0.25  # of the memory budget an int8 restore sizes its tiles by (at_precision)
 NO_INT8_CPU = ("this CPU has no 8-bit multiply-add instructions (AVX2, VNNI or Arm dot product): restoring in "
                "fp32")
-NO_BF16_CPU = ("this CPU has no bf16 matrix units (Intel AMX), which bf16's speed-up needs: restoring in fp32")
+NO_BF16_CPU = ("this CPU has no bf16 instructions (AVX-512 BF16 or AMX), so bf16 would be emulated, slower than fp32: "
+               "restoring in fp32")
 _SAID: set[str] = set()  # the precision notes said (once per process)
 
 
@@ -106,7 +107,7 @@ class Restorer:
     @classmethod
     def at_precision(cls, model: RestorationNet, precision: str = "fp32", **options: Any) -> "Restorer":
         """A restorer of `model` in `precision`: fp32 (PyTorch); bf16 (PyTorch under bf16 autocast: weights
-        fp32, convolutions in bf16), which falls back to fp32 with a note on a CPU without AMX; or int8 (its
+        fp32, convolutions in bf16), which falls back to fp32 with a note on a CPU without bf16 instructions; or int8 (its
         quantized ONNX file run by ONNX Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a
         CPU without 8-bit multiply-adds. `options` as for the constructor."""
         device = options.get("device", "cpu")
@@ -114,7 +115,7 @@ class Restorer:
         reason = None
         if precision == "int8":
             reason = fp32_only(model.shipped_name) or (None if cpu_has_int8_dot() else NO_INT8_CPU)
-        elif precision == "bf16" and device.startswith("cpu") and not cpu_has_amx():
+        elif precision == "bf16" and device.startswith("cpu") and not cpu_has_bf16():
             reason = NO_BF16_CPU
         if reason:
             if reason not in _SAID:  # once per process

@@ -92,7 +92,7 @@ class TrainSection:
     """epochs or steps (steps wins when > 0). schedule: paper (40 epochs, halve every 3 after the 25th, scaled
     to the run's length) | reference (x0.2 at 20/30 and 25/30) | cosine | constant. loss: l1 (the paper's) | l2.
     ema: decay, 0 = off. grad_clip: max global norm, 0 = off. val_every / checkpoint_every / log_every: in steps.
-    amp / cpu_amp: bf16 autocast on CUDA / on the CPU (pays where the CPU has AMX: docs/training.md).
+    amp / cpu_amp: bf16 autocast on CUDA / on the CPU (pays where the CPU has AMX or AVX-512 BF16: docs/training.md).
     channels_last: the model and batches in channels-last memory (faster on CUDA and on the CPUs first measured;
     a fifth slower on an AVX2 AMD EPYC: docs/training.md).
     init / zero_tail / zero_blocks / match_residual / bicubic_skip: where training starts (docs/training.md)."""
