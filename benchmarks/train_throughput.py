@@ -5,7 +5,8 @@
 
 `--compile` times instead the bare loop (channels_last, as `scn train` runs) eager and with the model under
 `torch.compile` (compile time left out). `--amp` times it (channels_last) in fp32 and under the CPU's bf16
-autocast (`train.cpu_amp`), alternating, twice each: AMX gave 2.86x, AVX-512 BF16 alone none on one AMD EPYC and 1.94x on another.
+autocast (`train.cpu_amp`), alternating, twice each: AMX gave 2.86x, AVX-512 BF16 alone none on one AMD
+EPYC and 1.94x on another.
 `--layout` times it in fp32 with channels-last and with contiguous memory (`train.channels_last`), alternating,
 twice each; `--noise-map` gives the model the noise-level input of the told denoisers.
 

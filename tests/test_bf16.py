@@ -46,7 +46,8 @@ def test_bf16_agrees_with_fp32_and_did_run_in_bf16(monkeypatch: pytest.MonkeyPat
                                                      ("int8", "SCN_INT8_CPU", "no 8-bit multiply-add instructions")])
 def test_a_cpu_that_would_not_gain_falls_back_to_fp32_with_a_note(monkeypatch: pytest.MonkeyPatch, precision: str,
                                                                   variable: str, note: str) -> None:
-    """bf16 without bf16 instructions, int8 without 8-bit multiply-adds: the fp32 restorer, the same output, and a note."""
+    """bf16 without bf16 instructions, int8 without 8-bit multiply-adds: the fp32 restorer, the same output, and a
+    note."""
     import scn.inference.engine as engine
 
     monkeypatch.setenv(variable, "0")
@@ -95,7 +96,8 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path, monkeypatch: pytest.Mon
     assert cpu_has_amx(amd)  # what the probe cannot see, said by the user
 
 
-def test_bf16_runs_where_the_cpu_has_bf16_instructions_without_amx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bf16_runs_where_the_cpu_has_bf16_instructions_without_amx(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """An AMD EPYC with AVX-512 BF16 and no AMX restores in bf16 (2.1-2.3x over fp32 there: docs/speed.md); a CPU
     with AVX alone falls back to fp32, where bf16 would be emulated."""
     import scn.inference.engine as engine

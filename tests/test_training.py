@@ -941,8 +941,8 @@ def test_train_threads_never_exceed_the_cpus_the_process_may_run_on(tmp_path: Pa
     try:
         for cpus, threads, ran, said in [({0}, 2, 1, True), ({0, 1}, 2, 2, False), ({0, 1}, 1, 1, False)]:
             monkeypatch.setattr(os, "sched_getaffinity", lambda pid, cpus=cpus: cpus, raising=False)
-            loop.Trainer(config_from_dict(tiny_config(tmp_path, "denoise", threads=threads)), tmp_path / f"r{len(cpus)}{threads}",
-                         progress=False)
+            config = config_from_dict(tiny_config(tmp_path, "denoise", threads=threads))
+            loop.Trainer(config, tmp_path / f"r{len(cpus)}{threads}", progress=False)
             assert torch.get_num_threads() == ran
             assert ("train.threads is 2 but this process may run on 1 CPU; using 1" in capsys.readouterr().err) == said
     finally:

@@ -44,8 +44,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--compile", action="store_true", help="torch.compile the model (faster on big images)")
     p.add_argument("--precision", default="fp32", metavar="{fp32,bf16,int8}",
                    help="bf16: convolutions in bf16 (autocast), for a CPU with bf16 instructions (AMX, AVX-512 "
-                        "BF16) or CUDA; elsewhere fp32 with a note. int8: the model quantized to 8-bit integers and run by ONNX "
-                        "Runtime on the CPU (models that lose more than 0.05 dB run in fp32 with a note). Speed and "
+                        "BF16) or CUDA; elsewhere fp32 with a note. int8: the model quantized to 8-bit integers and "
+                        "run by ONNX Runtime on the CPU (models that lose more than 0.05 dB run in fp32 with a note). Speed and "
                         "quality of each: docs/speed.md; default fp32")
     p.add_argument("--tile", type=int, help="tile size in input pixels (0: never tile; default: automatic)")
     p.add_argument("--tile-overlap", type=int, help="overlap between tiles (default: the coarsest level's field)")

@@ -25,8 +25,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD / 2 ** 20, help="per image (default %(default)g)")
     p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help="per image (default %(default)d)")
     p.add_argument("--precision", default="fp32", metavar="{fp32,bf16,int8}",
-                   help="bf16: convolutions in bf16 (a CPU with AMX or AVX-512 BF16, or CUDA); int8: every model quantized to 8-bit "
-                        "integers (ONNX Runtime, CPU); default fp32")
+                   help="bf16: convolutions in bf16 (a CPU with AMX or AVX-512 BF16, or CUDA); int8: every model "
+                        "quantized to 8-bit integers (ONNX Runtime, CPU); default fp32")
     p.set_defaults(run=run)
 
 

@@ -107,9 +107,9 @@ class Restorer:
     @classmethod
     def at_precision(cls, model: RestorationNet, precision: str = "fp32", **options: Any) -> "Restorer":
         """A restorer of `model` in `precision`: fp32 (PyTorch); bf16 (PyTorch under bf16 autocast: weights
-        fp32, convolutions in bf16), which falls back to fp32 with a note on a CPU without bf16 instructions; or int8 (its
-        quantized ONNX file run by ONNX Runtime, scn/inference/int8.py), which falls back to fp32 with a note on a
-        CPU without 8-bit multiply-adds. `options` as for the constructor."""
+        fp32, convolutions in bf16), which falls back to fp32 with a note on a CPU without bf16 instructions; or
+        int8 (its quantized ONNX file run by ONNX Runtime, scn/inference/int8.py), which falls back to fp32 with a
+        note on a CPU without 8-bit multiply-adds. `options` as for the constructor."""
         device = options.get("device", "cpu")
         check_precision(precision, device)
         reason = None

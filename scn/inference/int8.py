@@ -56,7 +56,8 @@ def fp32_only(name: str | None) -> str | None:
 
 
 def check_precision(precision: str, device: str = "cpu") -> str:
-    """`precision` checked: fp32, bf16 (autocast; pays on CUDA and on a CPU with AMX or AVX-512 BF16) or int8 (CPU only)."""
+    """`precision` checked: fp32, bf16 (autocast; pays on CUDA and on a CPU with AMX or AVX-512 BF16) or int8
+    (CPU only)."""
     if precision not in PRECISIONS:
         raise ScnError(f"precision {precision!r} is not allowed; choose one of {', '.join(PRECISIONS)}")
     if precision == "int8" and not device.startswith("cpu"):

@@ -173,7 +173,7 @@ class Trainer:
         t = config.train
         if t.threads > 0:
             threads, note = fit_threads(t.threads)
-            if note and self.dist.rank == 0:
+            if note and self.dist.main:
                 print(f"scn train: {note}", file=sys.stderr)
             torch.set_num_threads(threads)
         if t.deterministic:
